@@ -1,0 +1,109 @@
+/**
+ * Parsing and cross-field validation of the stack config. Pure: plain values in,
+ * a `StackConfig` or a `ConfigError` listing every problem with its field path out.
+ */
+import { NAME_PATTERN, StackConfig, TargetConfig, stackConfigSchema } from "./schema";
+
+export * from "./schema";
+
+export interface ConfigProblem {
+  /** Full field path as users write it: `hosts[0].jobs[1].retention.daily`. */
+  path: string;
+  message: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid openwebui config:\n${problems.map((p) => `  ${p.path || "(root)"}: ${p.message}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, key) => (typeof key === "number" ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)), "");
+}
+
+/** Parses and validates the keys of the `openwebui:` namespace (without the prefix). */
+export function parseStackConfig(raw: unknown): StackConfig {
+  const parsed = stackConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })));
+  }
+  const problems = crossFieldProblems(parsed.data);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+/** The remote location of one host's job on a target: `<prefix or host>/<job>`. */
+export function targetLocation(target: TargetConfig, hostName: string, jobName: string): string {
+  if (target.type === "local") return `${target.path.replace(/\/+$/, "")}/${hostName}/${jobName}`;
+  return `${target.prefix ?? hostName}/${jobName}`;
+}
+
+/** Rules that span fields, which a per-field schema cannot express. */
+function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+  const targetNames = Object.keys(cfg.targets);
+
+  for (const [tname, t] of Object.entries(cfg.targets)) {
+    const at = `targets.${tname}`;
+    if (!NAME_PATTERN.test(tname)) add(at, "target names must be lowercase letters, digits and '-', starting with a letter");
+    if (t.type === "s3") {
+      if (!t.managed && !t.bucket) add(`${at}.bucket`, "required unless the target is managed");
+      if (!t.region && !t.endpoint) add(`${at}.region`, "required unless endpoint is given");
+      if (Boolean(t.accessKeyId) !== Boolean(t.secretAccessKey)) add(`${at}.secretAccessKey`, "accessKeyId and secretAccessKey go together");
+    } else if (t.type === "b2") {
+      if (!t.managed) {
+        if (!t.bucket) add(`${at}.bucket`, "required unless the target is managed");
+        if (!t.keyId) add(`${at}.keyId`, "required unless the target is managed");
+        if (!t.applicationKey) add(`${at}.applicationKey`, "required unless the target is managed");
+      }
+    }
+  }
+
+  const hostNames = new Set<string>();
+  const locations = new Map<string, string>();
+  cfg.hosts.forEach((host, hi) => {
+    const hp = `hosts[${hi}]`;
+    if (hostNames.has(host.name)) add(`${hp}.name`, `duplicate host name "${host.name}"`);
+    hostNames.add(host.name);
+    const jobNames = new Set<string>();
+    host.jobs.forEach((job, ji) => {
+      const jp = `${hp}.jobs[${ji}]`;
+      if (jobNames.has(job.name)) add(`${jp}.name`, `duplicate job name "${job.name}" on host "${host.name}"`);
+      jobNames.add(job.name);
+
+      job.targets.forEach((tname, ti) => {
+        const target = cfg.targets[tname];
+        if (!target) {
+          add(`${jp}.targets[${ti}]`, `unknown target "${tname}"; known: ${targetNames.join(", ") || "(none defined under targets)"}`);
+          return;
+        }
+        const key = `${tname}:${targetLocation(target, host.name, job.name)}`;
+        const other = locations.get(key);
+        if (other) add(`${jp}.targets[${ti}]`, `writes to the same location on target "${tname}" as ${other}; give the targets different prefixes`);
+        else locations.set(key, jp);
+      });
+      if (new Set(job.targets).size !== job.targets.length) add(`${jp}.targets`, "lists a target twice");
+
+      const r = job.retention;
+      const calendarKeys = (["hourly", "daily", "weekly", "monthly", "yearly"] as const).filter((k) => r[k] !== undefined);
+      if (job.method === "snapshot") {
+        if (r.keep === undefined) add(`${jp}.retention.keep`, "required for method snapshot (how many dated folders to keep)");
+        for (const k of calendarKeys) add(`${jp}.retention.${k}`, "method snapshot accepts only keep");
+      } else if (job.method === "restic") {
+        if (r.keep === undefined && calendarKeys.length === 0) {
+          add(`${jp}.retention`, "method restic needs at least one of keep, hourly, daily, weekly, monthly, yearly");
+        }
+        if (!cfg.resticPassword) add("resticPassword", `required because ${jp} uses method restic (set it with: pulumi config set --secret openwebui:resticPassword …)`);
+      }
+      if (job.consistency !== "online" && host.containers.length === 0) {
+        add(`${jp}.consistency`, `"${job.consistency}" needs ${hp}.containers to list the containers to ${job.consistency}`);
+      }
+    });
+  });
+  // One message per field is enough: the restic password rule fires once per job otherwise.
+  return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);
+}
+

@@ -1,0 +1,207 @@
+/**
+ * The one config model: what users write under `openwebui:` in `Pulumi.<stack>.yaml`.
+ *
+ * `index.ts` (through `pulumi.Config`) and the render CLI (through the YAML file) both
+ * parse with `parseStackConfig`, so a bad value fails the same way in both places.
+ * Every object is strict: an unknown key is a typo that would otherwise silently drop
+ * part of a backup.
+ */
+import { z } from "zod";
+
+/** Names end up in file names, unit names, shell variable names and remote paths. */
+export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
+const NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 40 characters";
+
+/** A remote key prefix: path segments of safe characters, no leading or trailing '/'. */
+export const PREFIX_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/** A path on the host. Any character but NUL and newline stays data once quoted. */
+const ABSOLUTE_PATH_RULE = "an absolute path without newlines";
+function isAbsoluteHostPath(p: string): boolean {
+  return p.startsWith("/") && !/[\n\r\0]/.test(p) && !p.split("/").includes("..");
+}
+
+/** `z.strictObject` whose unknown-key error lists what is accepted. */
+export function strictObject<T extends z.ZodRawShape>(shape: T) {
+  const accepted = Object.keys(shape).join(", ");
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === "unrecognized_keys"
+        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; accepted: ${accepted}`
+        : undefined,
+  });
+}
+
+export const name = (what: string) =>
+  z.string({ error: `${what}: expected a string of ${NAME_RULE}` }).regex(NAME_PATTERN, {
+    message: `${what} must be ${NAME_RULE}`,
+  });
+
+const hostPath = z
+  .string({ error: `expected ${ABSOLUTE_PATH_RULE}` })
+  .refine(isAbsoluteHostPath, { message: `must be ${ABSOLUTE_PATH_RULE} and without ".." segments` });
+
+const prefix = z
+  .string()
+  .regex(PREFIX_PATTERN, { message: "must be path segments of A-Z a-z 0-9 . _ - separated by '/', without leading or trailing '/'" });
+
+const bucketName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "must be a bucket name: 3-63 of a-z 0-9 . -" });
+
+const secretString = z.string().min(1, { message: "must not be empty" });
+
+const url = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).refine((u) => !/[\s'"`$\\]/.test(u), {
+  message: "must not contain whitespace, quotes, backticks, '$' or '\\'",
+});
+
+const positiveInt = z.number().int().positive();
+
+// ---------------------------------------------------------------- targets
+
+/** Managed S3 bucket settings (the buckets issue): lifecycle and object lock. */
+export const s3ManagedSchema = strictObject({
+  lifecycle: strictObject({
+    transitionDays: positiveInt.optional(),
+    transitionStorageClass: z.enum(["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]).optional(),
+    expirationDays: positiveInt.optional(),
+    noncurrentDays: positiveInt.optional(),
+    noncurrentNewerVersions: positiveInt.optional(),
+    abortMultipartDays: positiveInt.optional(),
+  }).optional(),
+  objectLock: strictObject({ mode: z.enum(["governance", "compliance"]), days: positiveInt }).optional(),
+  kmsKeyArn: z.string().optional(),
+  forceDestroy: z.boolean().optional(),
+});
+
+export const b2ManagedSchema = strictObject({
+  lifecycle: strictObject({
+    daysFromUploadingToHiding: positiveInt.optional(),
+    daysFromHidingToDeleting: positiveInt.optional(),
+  }).optional(),
+  fileLock: strictObject({ mode: z.enum(["governance", "compliance"]), days: positiveInt }).optional(),
+});
+
+export const s3TargetSchema = strictObject({
+  type: z.literal("s3"),
+  bucket: bucketName.optional(),
+  prefix: prefix.optional(),
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { message: 'must be an AWS region such as "eu-central-1"' }).optional(),
+  endpoint: url.optional(),
+  accessKeyId: secretString.optional(),
+  secretAccessKey: secretString.optional(),
+  managed: s3ManagedSchema.optional(),
+});
+
+export const b2TargetSchema = strictObject({
+  type: z.literal("b2"),
+  bucket: bucketName.optional(),
+  prefix: prefix.optional(),
+  keyId: secretString.optional(),
+  applicationKey: secretString.optional(),
+  managed: b2ManagedSchema.optional(),
+});
+
+export const localTargetSchema = strictObject({
+  type: z.literal("local"),
+  path: hostPath,
+});
+
+export const targetSchema = z.discriminatedUnion("type", [s3TargetSchema, b2TargetSchema, localTargetSchema], {
+  error: (issue) => (issue.code === "invalid_union" ? 'type: expected one of "s3", "b2", "local"' : undefined),
+});
+
+// ---------------------------------------------------------------- jobs
+
+export const JOB_METHODS = ["restic", "snapshot"] as const;
+export const CONSISTENCY_MODES = ["online", "pause", "stop"] as const;
+
+export const retentionSchema = strictObject({
+  keep: positiveInt.optional(),
+  hourly: positiveInt.optional(),
+  daily: positiveInt.optional(),
+  weekly: positiveInt.optional(),
+  monthly: positiveInt.optional(),
+  yearly: positiveInt.optional(),
+});
+
+/** Paths relative to the data directory: safe characters and '*' globs, no "..". */
+const excludeEntry = z
+  .string()
+  .regex(/^[A-Za-z0-9._*-]+(\/[A-Za-z0-9._*-]+)*\/?$/, {
+    message: "must be a path relative to the data directory of A-Z a-z 0-9 . _ - * and '/'",
+  })
+  .refine((p) => !p.split("/").includes(".."), { message: 'must not contain ".."' });
+
+export const jobSchema = strictObject({
+  name: name("job name"),
+  method: z.enum(JOB_METHODS),
+  targets: z.array(z.string()).min(1, { message: "needs at least one target" }),
+  schedule: z.string().min(1).refine((s) => !/[\n\r'"`$\\;]/.test(s), { message: "must be a systemd calendar or cron expression" }).default("*-*-* 03:00:00"),
+  retention: retentionSchema,
+  consistency: z.enum(CONSISTENCY_MODES).default("online"),
+  /** Paths under the data directory left out of the backup. */
+  exclude: z.array(excludeEntry).default(["cache/", "audit.log"]),
+});
+
+// ---------------------------------------------------------------- hosts
+
+export const connectionSchema = strictObject({
+  host: z.string().regex(/^[A-Za-z0-9.:-]+$/, { message: "must be a host name or IP address" }),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
+  port: z.number().int().min(1).max(65535).default(22),
+  privateKey: secretString.optional(),
+});
+
+const dataSchema = z.union([strictObject({ dir: hostPath }), strictObject({ volume: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be a Docker volume name" }) })], {
+  error: "data: expected { dir: /absolute/path } or { volume: docker-volume-name }",
+});
+
+/** Where the host command keeps its own files; tests point these into a temporary directory. */
+export const hostPathsSchema = strictObject({
+  envFile: hostPath.default("/etc/openwebui-backup/backup.env"),
+  command: hostPath.default("/usr/local/sbin/openwebui-backup"),
+  stagingDir: hostPath.default("/var/lib/openwebui-backup/staging"),
+  stateDir: hostPath.default("/var/lib/openwebui-backup/state"),
+  lockDir: hostPath.default("/run/lock/openwebui-backup"),
+  logDir: hostPath.default("/var/log/openwebui-backup"),
+});
+
+const containerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be a Docker container name" });
+
+export const hostSchema = strictObject({
+  name: name("host name"),
+  data: dataSchema,
+  containers: z.array(containerName).default(["open-webui"]),
+  connection: connectionSchema.optional(),
+  paths: hostPathsSchema.default(hostPathsSchema.parse({})),
+  jobs: z.array(jobSchema).default([]),
+});
+
+// ---------------------------------------------------------------- the stack
+
+export const notifySchema = strictObject({
+  webhookUrl: url.optional(),
+  healthcheckUrl: url.optional(),
+});
+
+/** Keys under the `openwebui:` namespace, without the namespace. */
+export const stackConfigSchema = strictObject({
+  targets: z.record(z.string(), targetSchema).default({}),
+  hosts: z.array(hostSchema).min(1, { message: "needs at least one host" }),
+  notify: notifySchema.default({}),
+  resticPassword: secretString.optional(),
+});
+
+export type StackConfig = z.infer<typeof stackConfigSchema>;
+export type HostConfig = z.infer<typeof hostSchema>;
+export type JobConfig = z.infer<typeof jobSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type S3TargetConfig = z.infer<typeof s3TargetSchema>;
+export type B2TargetConfig = z.infer<typeof b2TargetSchema>;
+export type LocalTargetConfig = z.infer<typeof localTargetSchema>;
+export type RetentionConfig = z.infer<typeof retentionSchema>;
+export type HostPaths = z.infer<typeof hostPathsSchema>;
+export type NotifyConfig = z.infer<typeof notifySchema>;
+export type JobMethod = (typeof JOB_METHODS)[number];
+export type ConsistencyMode = (typeof CONSISTENCY_MODES)[number];

@@ -1,0 +1,49 @@
+/**
+ * Pulumi engine mocks shared by component tests: every registered resource is captured
+ * by type token, and outputs are awaited through `promiseOf`.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+  id: string;
+}
+
+export const registered: RegisteredResource[] = [];
+
+/** Installs mocks that echo inputs as outputs (plus an id and any `extraOutputs` per type). */
+export function installMocks(extraOutputs: Record<string, (inputs: any, name: string) => Record<string, unknown>> = {}, stack = "test") {
+  registered.length = 0;
+  pulumi.runtime.setMocks(
+    {
+      newResource(args: pulumi.runtime.MockResourceArgs) {
+        const id = `${args.name}-id`;
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, id });
+        const extra = extraOutputs[args.type]?.(args.inputs, args.name) ?? {};
+        return { id, state: { ...args.inputs, ...extra } };
+      },
+      call(args: pulumi.runtime.MockCallArgs) {
+        return args.inputs;
+      },
+    },
+    "openwebui",
+    stack,
+    false,
+  );
+}
+
+export function resourcesOfType(type: string): RegisteredResource[] {
+  return registered.filter((r) => r.type === type);
+}
+
+/** Resolves an Output's value (also of secrets) inside a mocked program. */
+export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => output.apply(resolve));
+}
+
+/** Whether an Output is marked secret. */
+export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
+  return pulumi.isSecret(output);
+}
