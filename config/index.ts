@@ -4,6 +4,8 @@
  */
 import { NAME_PATTERN, StackConfig, TargetConfig, stackConfigSchema } from "./schema";
 
+import { openwebuiProblems } from "./openwebui-service";
+
 export * from "./schema";
 
 export interface ConfigProblem {
@@ -103,6 +105,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
       }
     });
   });
+  problems.push(...openwebuiProblems(cfg));
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);
 }

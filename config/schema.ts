@@ -7,6 +7,7 @@
  * part of a backup.
  */
 import { z } from "zod";
+import { openwebuiServiceSchema, resolveHostData } from "./openwebui-service";
 
 /** Names end up in file names, unit names, shell variable names and remote paths. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
@@ -171,12 +172,15 @@ const containerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message
 
 export const hostSchema = strictObject({
   name: name("host name"),
-  data: dataSchema,
+  /** Optional when `openwebui` is set: derived from where the stack keeps its data. */
+  data: dataSchema.optional(),
   containers: z.array(containerName).default(["open-webui"]),
   connection: connectionSchema.optional(),
   paths: hostPathsSchema.default(hostPathsSchema.parse({})),
   jobs: z.array(jobSchema).default([]),
-});
+  // Lazy: openwebui-service.ts imports helpers from this file.
+  openwebui: z.lazy(() => openwebuiServiceSchema).optional(),
+}).transform((host, ctx) => ({ ...host, data: resolveHostData(host, ctx) }));
 
 // ---------------------------------------------------------------- the stack
 
