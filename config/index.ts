@@ -5,6 +5,7 @@
 import { NAME_PATTERN, StackConfig, TargetConfig, stackConfigSchema } from "./schema";
 
 import { openwebuiProblems } from "./openwebui-service";
+import { scheduleProblems } from "./schedule";
 
 export * from "./schema";
 
@@ -106,6 +107,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
     });
   });
   problems.push(...openwebuiProblems(cfg));
+  problems.push(...scheduleProblems(cfg));
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);
 }

@@ -8,6 +8,7 @@
  */
 import { z } from "zod";
 import { openwebuiServiceSchema, resolveHostData } from "./openwebui-service";
+import { hostScheduleShape } from "./schedule";
 
 /** Names end up in file names, unit names, shell variable names and remote paths. */
 export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
@@ -178,6 +179,8 @@ export const hostSchema = strictObject({
   connection: connectionSchema.optional(),
   paths: hostPathsSchema.default(hostPathsSchema.parse({})),
   jobs: z.array(jobSchema).default([]),
+  /** scheduler, randomizedDelaySec, restoreDrill: see config/schedule.ts. */
+  ...hostScheduleShape,
   // Lazy: openwebui-service.ts imports helpers from this file.
   openwebui: z.lazy(() => openwebuiServiceSchema).optional(),
 }).transform((host, ctx) => ({ ...host, data: resolveHostData(host, ctx) }));
