@@ -1,0 +1,184 @@
+/**
+ * Child-process entry of the test S3 server (see s3-server.ts, which forks it).
+ *
+ * Runs s3rver on 127.0.0.1 with one extra Koa middleware in front of it that
+ * makes uploads behave like real S3 for restic and rclone:
+ *  - aws-chunked (SigV4 streaming) bodies are decoded, so s3rver stores the
+ *    payload rather than the chunk framing;
+ *  - a body is stored only once it arrived complete and matches its declared
+ *    length and digests (Content-MD5, x-amz-content-sha256): a client that dies
+ *    or is cut off mid-upload leaves no half-written object behind;
+ *  - PUT/POST can be delayed (`slowWritesMs`) so a test can kill the server
+ *    while an upload is in flight.
+ *
+ * It runs in its own process so that tests may block their event loop (execFileSync
+ * of restic) without starving the server, and so that stop() is a real crash (SIGKILL).
+ *
+ * Protocol: options arrive as JSON in argv[2]; once listening, the process sends
+ * `{ type: "listening", port }` over IPC. It exits when the parent goes away.
+ */
+import { createHash, randomUUID } from "crypto";
+import { createReadStream, createWriteStream, promises as fs } from "fs";
+import * as http from "http";
+import * as path from "path";
+import { Readable, Transform, TransformCallback } from "stream";
+import { pipeline } from "stream/promises";
+import { AwsChunkedDecoder, isAwsChunked, withoutAwsChunkedEncoding } from "./aws-chunked";
+
+/** Options the parent passes in argv[2]. */
+export interface S3ServerProcessOptions {
+  dataDir: string;
+  spoolDir: string;
+  port: number;
+  slowWritesMs: number;
+}
+
+/** Messages the child sends to the parent. */
+export type S3ServerProcessMessage = { type: "listening"; port: number } | { type: "failed"; message: string };
+
+// s3rver ships no type declarations; these are the few parts used here.
+interface KoaLikeContext {
+  method: string;
+  req: http.IncomingMessage;
+  request: { req: http.IncomingMessage };
+  response: { req: http.IncomingMessage };
+}
+type Middleware = (ctx: KoaLikeContext, next: () => Promise<void>) => Promise<void>;
+interface S3rverInstance {
+  middleware: Middleware[];
+  callback(): http.RequestListener;
+}
+type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
+type S3ErrorConstructor = new (code: string, message: string, detail?: Record<string, unknown>) => Error;
+
+const S3rver: S3rverConstructor = require("s3rver");
+const S3Error: S3ErrorConstructor = require("s3rver/lib/models/error");
+
+/** Counts bytes and computes the digests a client may have declared. */
+class DigestingPassThrough extends Transform {
+  readonly md5 = createHash("md5");
+  readonly sha256 = createHash("sha256");
+  length = 0;
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    this.md5.update(chunk);
+    this.sha256.update(chunk);
+    this.length += chunk.length;
+    callback(null, chunk);
+  }
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(",") : value;
+}
+
+/**
+ * The request with its body replaced by `body`: s3rver reads headers, method and url
+ * from `ctx.req` and pipes it as the object content.
+ */
+function requestWithBody(req: http.IncomingMessage, body: Readable): http.IncomingMessage {
+  return Object.assign(body, {
+    headers: req.headers,
+    rawHeaders: req.rawHeaders,
+    method: req.method,
+    url: req.url,
+    httpVersion: req.httpVersion,
+    socket: req.socket,
+    connection: req.socket,
+  }) as unknown as http.IncomingMessage;
+}
+
+/** Koa middleware: receive the whole body (decoding aws-chunked) into a spool file, check it, then let s3rver store it. */
+function completeBodiesOnly(options: S3ServerProcessOptions): Middleware {
+  return async (ctx, next) => {
+    if (ctx.method !== "PUT" && ctx.method !== "POST") return next();
+    const req = ctx.req;
+    const chunked = isAwsChunked(req.headers);
+    const spoolPath = path.join(options.spoolDir, randomUUID());
+    const digests = new DigestingPassThrough();
+    try {
+      try {
+        if (chunked) await pipeline(req, new AwsChunkedDecoder(), digests, createWriteStream(spoolPath));
+        else await pipeline(req, digests, createWriteStream(spoolPath));
+      } catch (error) {
+        throw new S3Error("IncompleteBody", `request body not received completely: ${(error as Error).message}`);
+      }
+
+      const declaredLength = chunked ? header(req, "x-amz-decoded-content-length") : header(req, "content-length");
+      if (declaredLength !== undefined && Number(declaredLength) !== digests.length) {
+        throw new S3Error("IncompleteBody", `received ${digests.length} bytes, declared ${declaredLength}`);
+      }
+      const contentMd5 = header(req, "content-md5");
+      if (contentMd5 !== undefined && contentMd5 !== digests.md5.digest("base64")) {
+        throw new S3Error("BadDigest", "The Content-MD5 you specified did not match what we received.");
+      }
+      const contentSha256 = header(req, "x-amz-content-sha256");
+      if (contentSha256 !== undefined && /^[0-9a-f]{64}$/i.test(contentSha256) && contentSha256.toLowerCase() !== digests.sha256.digest("hex")) {
+        throw new S3Error("BadDigest", "The x-amz-content-sha256 you specified did not match what we received.");
+      }
+
+      if (chunked) {
+        // Store the object as the client meant it: decoded length, no aws-chunked encoding.
+        req.headers["content-length"] = String(digests.length);
+        delete req.headers["x-amz-decoded-content-length"];
+        const encoding = withoutAwsChunkedEncoding(header(req, "content-encoding"));
+        if (encoding === undefined) delete req.headers["content-encoding"];
+        else req.headers["content-encoding"] = encoding;
+      }
+
+      if (options.slowWritesMs > 0) await new Promise((resolve) => setTimeout(resolve, options.slowWritesMs));
+
+      const body = requestWithBody(req, createReadStream(spoolPath));
+      ctx.req = ctx.request.req = ctx.response.req = body;
+      try {
+        await next();
+      } finally {
+        body.destroy();
+      }
+    } finally {
+      await fs.rm(spoolPath, { force: true });
+    }
+  };
+}
+
+async function main(): Promise<void> {
+  const options = JSON.parse(process.argv[2] ?? "") as S3ServerProcessOptions;
+  await fs.mkdir(options.dataDir, { recursive: true });
+  await fs.mkdir(options.spoolDir, { recursive: true });
+
+  const s3rver = new S3rver({
+    address: "127.0.0.1",
+    port: options.port,
+    directory: options.dataDir,
+    silent: true,
+    // Path-style only: every request names the bucket in its path.
+    vhostBuckets: false,
+  });
+  // First in the chain, before s3rver's authentication and routing.
+  s3rver.middleware.unshift(completeBodiesOnly(options));
+
+  const server = http.createServer(s3rver.callback());
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("server has no TCP address");
+  send({ type: "listening", port: address.port });
+}
+
+function send(message: S3ServerProcessMessage): void {
+  process.send?.(message);
+}
+
+if (require.main === module) {
+  // The parent owns this process: when it goes away, so do we.
+  process.on("disconnect", () => process.exit(0));
+  main().catch((error: Error) => {
+    send({ type: "failed", message: error.stack ?? error.message });
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 100);
+  });
+}

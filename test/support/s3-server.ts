@@ -1,0 +1,227 @@
+/**
+ * A real S3-compatible server on 127.0.0.1 for end-to-end tests that run the
+ * restic and rclone binaries: s3rver 3.7 in a child process, with a thin layer
+ * in front that decodes aws-chunked uploads (restic/minio-go) and only stores
+ * complete bodies (see s3-server-process.ts).
+ *
+ * Usage:
+ *
+ *     const s3 = await startS3Server();
+ *     await s3.createBucket("backups");
+ *     const env = { ...s3ClientEnv(), AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey };
+ *     // restic -r s3:${s3.endpoint}/backups/host1 ...
+ *     await s3.stop();
+ *
+ * The server lives in its own process, so a test may block its own event loop
+ * (execFileSync) while restic talks to it. stop() kills it with SIGKILL (a crash,
+ * not a graceful shutdown); restart() starts it again on the same port over the
+ * same data directory. If the test process exits, the server exits with it.
+ *
+ * Known s3rver limits (not papered over here): object names whose last path
+ * segment is longer than ~230 bytes fail (s3rver keeps each key as a file name
+ * plus a suffix); folders holding only sub-folders are listed only with
+ * `--fast-list` (set by s3ClientEnv); names with `#%*?` need rclone `--checksum`
+ * when only modification times changed.
+ */
+import { ChildProcess, fork } from "child_process";
+import { rmSync, promises as fs } from "fs";
+import type { Socket } from "net";
+import * as os from "os";
+import * as path from "path";
+import type { S3ServerProcessMessage, S3ServerProcessOptions } from "./s3-server-process";
+
+export interface S3TestServer {
+  endpoint: string; // e.g. "http://127.0.0.1:43123"
+  accessKeyId: string; // "S3RVER"
+  secretAccessKey: string; // "S3RVER"
+  createBucket(name: string): Promise<void>;
+  stop(): Promise<void>; // close (used to simulate the server dying mid-upload); safe to call twice
+  restart(): Promise<void>; // listen again on the SAME port with the same data
+  /** Total bytes of object data currently stored under a bucket/prefix (for the benchmark). */
+  bytesStored(bucket: string, prefix?: string): Promise<number>;
+}
+
+export interface StartS3ServerOptions {
+  /** Where s3rver keeps buckets and objects; a fresh temp dir when omitted. Kept across restart(). */
+  dataDir?: string;
+  /** delay each PUT/POST by this many ms, to let a test kill the server mid-upload */
+  slowWritesMs?: number;
+}
+
+/** The one account s3rver knows. */
+const ACCESS_KEY_ID = "S3RVER";
+const SECRET_ACCESS_KEY = "S3RVER";
+
+/** How long a (re)start may take before it counts as failed (ts-node compiles the child on start). */
+const START_TIMEOUT_MS = 30_000;
+/** How long restart() keeps retrying while the old port is still held. */
+const RESTART_PORT_RETRY_MS = 5_000;
+
+/** s3rver's file suffix for object data: `<last key segment>._S3rver_object`. */
+const OBJECT_FILE_SUFFIX = "._S3rver_object";
+
+const PROCESS_ENTRY = path.join(__dirname, "s3-server-process.ts");
+
+/** Environment for restic/rclone child processes that talk to this server. */
+export function s3ClientEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  // rclone 1.60 refuses to start (LoadCustomCABundleError) with the AWS_CA_BUNDLE this machine sets;
+  // the server speaks plain http, so no client needs a CA bundle.
+  delete env.AWS_CA_BUNDLE;
+  // s3rver omits folders that hold only sub-folders from delimiter listings; a flat listing sees them.
+  env.RCLONE_FAST_LIST = "true";
+  return env;
+}
+
+export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3TestServer> {
+  const slowWritesMs = opts.slowWritesMs ?? 0;
+  if (!Number.isFinite(slowWritesMs) || slowWritesMs < 0) {
+    throw new Error(`startS3Server: slowWritesMs must be a number of milliseconds >= 0, got ${opts.slowWritesMs}`);
+  }
+  const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "s3-test-server-"));
+  removeOnExit(workDir);
+  const server = new ChildProcessS3Server({
+    dataDir: path.resolve(opts.dataDir ?? path.join(workDir, "data")),
+    spoolDir: path.join(workDir, "spool"),
+    port: 0,
+    slowWritesMs,
+  });
+  await server.launch();
+  return server;
+}
+
+class ChildProcessS3Server implements S3TestServer {
+  readonly accessKeyId = ACCESS_KEY_ID;
+  readonly secretAccessKey = SECRET_ACCESS_KEY;
+  private child: ChildProcess | undefined;
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: S3ServerProcessOptions) {}
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  /** Starts the child on options.port (0 the first time, then the port it got). */
+  async launch(): Promise<void> {
+    const child = fork(PROCESS_ENTRY, [JSON.stringify(this.options)], {
+      execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
+    });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
+
+    let stderr = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (text: string) => {
+      stderr = (stderr + text).slice(-4000);
+    });
+
+    try {
+      this.options.port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+        child.on("message", (message: S3ServerProcessMessage) => {
+          clearTimeout(timer);
+          if (message.type === "listening") resolve(message.port);
+          else reject(new Error(message.message));
+        });
+        child.once("exit", (code, signal) => {
+          clearTimeout(timer);
+          reject(new Error(`exited during start (code ${code}, signal ${signal})`));
+        });
+        child.once("error", (error) => {
+          clearTimeout(timer);
+          reject(error);
+        });
+      });
+    } catch (error) {
+      await this.stop();
+      const detail = stderr.trim() === "" ? "" : `\n${stderr.trim()}`;
+      throw new Error(`test S3 server on port ${this.options.port || "(any)"}: ${(error as Error).message}${detail}`);
+    }
+
+    // Don't let a forgotten server keep the test process alive; it exits when we disconnect.
+    child.unref();
+    child.channel?.unref();
+    (child.stderr as Socket | null)?.unref();
+  }
+
+  async createBucket(name: string): Promise<void> {
+    // s3rver lets unsigned requests through; path-style PUT /<bucket> creates it.
+    const response = await fetch(`${this.endpoint}/${encodeURIComponent(name)}`, { method: "PUT" });
+    if (!response.ok) {
+      throw new Error(`createBucket(${JSON.stringify(name)}): HTTP ${response.status} ${await response.text()}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    if (child === undefined) return;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.ref(); // keep this process alive until the exit is seen
+      child.kill("SIGKILL");
+    }
+    await this.exited;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    const deadline = Date.now() + RESTART_PORT_RETRY_MS;
+    for (;;) {
+      try {
+        await this.launch();
+        return;
+      } catch (error) {
+        if (!/EADDRINUSE/.test((error as Error).message) || Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  }
+
+  async bytesStored(bucket: string, prefix = ""): Promise<number> {
+    const bucketDir = path.join(this.options.dataDir, bucket);
+    let total = 0;
+    for (const { key, size } of await storedObjects(bucketDir, "")) {
+      if (key.startsWith(prefix)) total += size;
+    }
+    return total;
+  }
+}
+
+/** Every object s3rver stores under `dir`, with its key (relative to the bucket) and data size. */
+async function storedObjects(dir: string, keyPrefix: string): Promise<Array<{ key: string; size: number }>> {
+  let entries;
+  try {
+    entries = await fs.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  const found: Array<{ key: string; size: number }> = [];
+  for (const entry of entries) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      // s3rver's own bookkeeping (e.g. `._S3rver_uploads` for multipart parts) is not object data.
+      if (entry.name.startsWith("._S3rver_")) continue;
+      found.push(...(await storedObjects(entryPath, `${keyPrefix}${entry.name}/`)));
+    } else if (entry.isFile() && entry.name.endsWith(OBJECT_FILE_SUFFIX)) {
+      const { size } = await fs.stat(entryPath);
+      found.push({ key: keyPrefix + entry.name.slice(0, -OBJECT_FILE_SUFFIX.length), size });
+    }
+  }
+  return found;
+}
+
+const workDirsToRemove = new Set<string>();
+
+/** Temp dirs we created are removed when the test process exits. */
+function removeOnExit(dir: string): void {
+  if (workDirsToRemove.size === 0) {
+    process.once("exit", () => {
+      for (const workDir of workDirsToRemove) rmSync(workDir, { recursive: true, force: true });
+    });
+  }
+  workDirsToRemove.add(dir);
+}
