@@ -1,0 +1,333 @@
+/**
+ * Host-level protection on AWS: `hosts[].snapshots.aws` (an EBS snapshot policy run by
+ * Data Lifecycle Manager) and `hosts[].provision.aws` (an EC2 instance the stack creates).
+ *
+ * Per-field rules live in the schemas; rules that span fields (snapshot hours against the
+ * host's file-backup jobs, a KMS key in the copy's region, SSH from anywhere) live in
+ * `hostAwsProblems`, which `crossFieldProblems` in ./index.ts calls.
+ */
+import { isIPv4, isIPv6 } from "net";
+import { z } from "zod";
+import type { ConfigProblem } from "./index";
+import type { StackConfig } from "./schema";
+import { name, strictObject } from "./schema";
+import { parseSchedule } from "../scripts/render/schedule";
+
+/** The intervals, in hours, DLM accepts for `createRule.interval`. */
+export const DLM_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
+const EVERY_RULE = `one of ${DLM_INTERVAL_HOURS.map((h) => `"${h}h"`).join(", ")}`;
+
+/** DLM limits: schedules per policy, cross-region copies per schedule, retained snapshots. */
+export const MAX_SCHEDULES = 4;
+export const MAX_COPY_REGIONS = 3;
+export const MAX_RETAIN_COUNT = 1000;
+
+export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
+const REGION_RULE = 'must be an AWS region such as "eu-central-1"';
+
+export const INSTANCE_ID_PATTERN = /^i-[0-9a-f]{8,17}$/;
+
+/** `cron(Minutes Hours Day-of-month Month Day-of-week Year)`, as EventBridge and DLM take it. */
+const CRON_FIELD_PATTERNS = [
+  /^[0-9,*/-]+$/, // minutes
+  /^[0-9,*/-]+$/, // hours
+  /^[0-9,*/?LW-]+$/, // day of month
+  /^[0-9A-Za-z,*/-]+$/, // month
+  /^[0-9A-Za-z,*/?L#-]+$/, // day of week
+  /^[0-9,*/-]+$/, // year
+];
+const CRON_RULE = 'must be an AWS cron expression "cron(Minutes Hours Day-of-month Month Day-of-week Year)" such as "cron(0 3 ? * SUN *)"';
+
+/** Why an AWS cron expression is not acceptable to DLM, or undefined when it is. */
+export function awsCronProblem(expression: string): string | undefined {
+  const m = /^cron\((.*)\)$/.exec(expression.trim());
+  if (!m) return CRON_RULE;
+  const fields = m[1].trim().split(/\s+/);
+  if (fields.length !== 6) return `${CRON_RULE}; got ${fields.length} fields, AWS needs 6`;
+  const bad = fields.findIndex((f, i) => !CRON_FIELD_PATTERNS[i].test(f));
+  if (bad >= 0) return `${CRON_RULE}; field ${bad + 1} ("${fields[bad]}") has characters AWS does not accept there`;
+  if ((fields[2] === "?") === (fields[4] === "?")) return `${CRON_RULE}; exactly one of day-of-month and day-of-week must be "?"`;
+  if (!/^\d+$/.test(fields[0]) || Number(fields[0]) > 59) {
+    return `${CRON_RULE}; the minutes field must be one number 0-59 (DLM takes at most one snapshot an hour)`;
+  }
+  return undefined;
+}
+
+/** Whether a string is an IPv4 or IPv6 CIDR block such as "203.0.113.0/24". */
+export function isCidr(value: string): boolean {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(value);
+  if (!m) return false;
+  const bits = Number(m[2]);
+  if (isIPv4(m[1])) return bits <= 32;
+  if (isIPv6(m[1])) return bits <= 128;
+  return false;
+}
+
+/** The network address of an IPv4 CIDR when the given one has host bits set ("10.1.2.3/16" → "10.1.0.0/16"). */
+export function ipv4NetworkOf(cidr: string): string | undefined {
+  const [addr, bitsText] = cidr.split("/");
+  if (!isIPv4(addr)) return undefined;
+  const bits = Number(bitsText);
+  const n = addr.split(".").reduce((acc, o) => acc * 256 + Number(o), 0);
+  const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits);
+  const net = Number((BigInt(n) & BigInt(mask)).toString());
+  if (net === n) return undefined;
+  return `${[24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join(".")}/${bits}`;
+}
+
+export const OPEN_CIDRS = ["0.0.0.0/0", "::/0"] as const;
+
+const region = z.string({ error: REGION_RULE }).regex(AWS_REGION_PATTERN, { message: REGION_RULE });
+const positiveInt = (what: string) =>
+  z.number({ error: `expected ${what}, a whole number ≥ 1` }).int({ message: `must be ${what}, a whole number ≥ 1` }).positive({ message: `must be ${what}, a whole number ≥ 1` });
+
+const every = z
+  .union([z.string(), z.number()], { error: `expected ${EVERY_RULE}` })
+  .refine((v) => DLM_INTERVAL_HOURS.includes(everyHours(v) as (typeof DLM_INTERVAL_HOURS)[number]), { message: `must be ${EVERY_RULE} (the intervals DLM accepts)` })
+  .transform((v) => everyHours(v));
+
+function everyHours(v: string | number): number {
+  if (typeof v === "number") return v;
+  const m = /^(\d{1,2})h$/.exec(v.trim());
+  return m ? Number(m[1]) : NaN;
+}
+
+const TAG_KEY_RULE = 'tag keys: 1-128 characters, not starting with "aws:"';
+const tags = z
+  .record(
+    z.string().min(1).max(128).refine((k) => !k.toLowerCase().startsWith("aws:"), { message: TAG_KEY_RULE }),
+    z.string({ error: "expected a string tag value" }).max(256, { message: "tag values are at most 256 characters" }),
+    { error: (issue) => (issue.code === "invalid_key" ? `is not a valid tag key; ${TAG_KEY_RULE}` : undefined) },
+  )
+  .refine((t) => Object.keys(t).length > 0, { message: "needs at least one tag" });
+
+export const snapshotScheduleSchema = strictObject({
+  name: name("schedule name"),
+  /** Interval between snapshots, e.g. "24h"; starts at `at` (UTC). */
+  every: every.optional(),
+  /** Start time in UTC, "HH:MM". Required with `every`. */
+  at: z
+    .string({ error: 'expected a UTC time "HH:MM" such as "03:00"' })
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'must be a UTC time "HH:MM" such as "03:00"' })
+    .optional(),
+  /** `cron(...)` in AWS's 6-field form, UTC; instead of `every`/`at`. */
+  cron: z.string({ error: CRON_RULE }).superRefine((v, ctx) => {
+    const problem = awsCronProblem(v);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  }).optional(),
+  /** Keep the newest N snapshots of this schedule. */
+  keep: positiveInt("a snapshot count").max(MAX_RETAIN_COUNT, { message: `must be at most ${MAX_RETAIN_COUNT} (DLM's limit)` }).optional(),
+  /** Keep this schedule's snapshots for N days. */
+  keepDays: positiveInt("a number of days").optional(),
+});
+
+export const snapshotCopySchema = strictObject({
+  region,
+  keepDays: positiveInt("a number of days"),
+  /** Encrypt the copies; default true (volumes the stack creates are encrypted, and their copies must be). */
+  encrypted: z.boolean().default(true),
+  /** Customer-managed KMS key in the destination region; absent: the region's default EBS key. */
+  kmsKeyArn: z
+    .string()
+    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, { message: 'must be a KMS key ARN such as "arn:aws:kms:eu-west-1:123456789012:key/…"' })
+    .optional(),
+});
+
+export const awsSnapshotsSchema = strictObject({
+  /** An existing instance to snapshot; the stack tags it so the policy finds it. */
+  instanceId: z.string({ error: 'expected an instance id such as "i-0123456789abcdef0"' }).regex(INSTANCE_ID_PATTERN, { message: 'must be an instance id such as "i-0123456789abcdef0"' }).optional(),
+  /** Tags already on the instance (or its volumes) that select what to snapshot. */
+  tags: tags.optional(),
+  /** Snapshot the whole instance (all its volumes, crash-consistent together) or tagged volumes one by one. */
+  target: z.enum(["instance", "volume"], { error: 'expected "instance" or "volume"' }).default("instance"),
+  schedules: z
+    .array(snapshotScheduleSchema)
+    .min(1, { message: "needs at least one schedule" })
+    .max(MAX_SCHEDULES, { message: `DLM allows at most ${MAX_SCHEDULES} schedules per policy` }),
+  /** Copies of every schedule's snapshots into other regions. */
+  copyTo: z.array(snapshotCopySchema).max(MAX_COPY_REGIONS, { message: `DLM copies to at most ${MAX_COPY_REGIONS} regions` }).default([]),
+  /** Fast snapshot restore for the newest `count` snapshots of the first schedule. */
+  fastRestore: strictObject({
+    availabilityZones: z
+      .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { message: 'must be an availability zone such as "eu-central-1a"' }))
+      .min(1, { message: "needs at least one availability zone" }),
+    count: positiveInt("a snapshot count").max(MAX_RETAIN_COUNT, { message: `must be at most ${MAX_RETAIN_COUNT}` }),
+  }).optional(),
+  /** Accept snapshot schedules in the same hour as the host's file-backup jobs. */
+  allowOverlapWithBackups: z.boolean().default(false),
+});
+
+export const hostSnapshotsSchema = strictObject({
+  aws: awsSnapshotsSchema,
+});
+
+export const awsProvisionSchema = strictObject({
+  instanceType: z.string({ error: 'expected an EC2 instance type such as "t3.large"' }).regex(/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/, { message: 'must be an EC2 instance type such as "t3.large"' }),
+  /** Absent: the region's default VPC, in its first available zone. */
+  subnetId: z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'must be a subnet id such as "subnet-0123456789abcdef0"' }).optional(),
+  /** An EC2 key pair for SSH. */
+  keyName: z.string().min(1).max(255).regex(/^[\x20-\x7e]+$/, { message: "must be an EC2 key pair name (printable ASCII)" }).optional(),
+  /** Size of the separate gp3 volume that holds /var/lib/docker. */
+  dataVolumeGb: positiveInt("a size in GiB").max(16384, { message: "must be at most 16384 GiB (gp3's limit)" }),
+  /** Where SSH (port 22) is reachable from. */
+  allowedCidrs: z
+    .array(z.string().refine(isCidr, { message: 'must be a CIDR block such as "203.0.113.0/24" or "2001:db8::/32"' }))
+    .min(1, { message: 'needs at least one CIDR block SSH is reachable from, such as "203.0.113.7/32"' }),
+  /** Required to list 0.0.0.0/0 or ::/0 in allowedCidrs: SSH open to the whole internet. */
+  sshFromAnywhere: z.boolean().default(false),
+  /** Open the Open WebUI port to the internet. Default: closed (reach it through an SSH tunnel). */
+  publishWeb: z.boolean().default(false),
+  /** Absent: the AWS provider's region. */
+  region: region.optional(),
+});
+
+export const hostProvisionSchema = strictObject({
+  aws: awsProvisionSchema,
+});
+
+export type SnapshotScheduleConfig = z.infer<typeof snapshotScheduleSchema>;
+export type SnapshotCopyConfig = z.infer<typeof snapshotCopySchema>;
+export type AwsSnapshotsConfig = z.infer<typeof awsSnapshotsSchema>;
+export type AwsProvisionConfig = z.infer<typeof awsProvisionSchema>;
+
+// ---------------------------------------------------------------- hours of day
+
+/** UTC hours of day a snapshot schedule starts in, or undefined when its expression is invalid. */
+export function snapshotHours(s: Pick<SnapshotScheduleConfig, "every" | "at" | "cron">): number[] | undefined {
+  if (s.cron !== undefined) {
+    if (awsCronProblem(s.cron)) return undefined;
+    const hoursField = /^cron\((.*)\)$/.exec(s.cron.trim())![1].trim().split(/\s+/)[1];
+    return cronFieldValues(hoursField, 0, 23);
+  }
+  if (s.every !== undefined && s.at !== undefined) {
+    const start = Number(s.at.slice(0, 2));
+    const hours = new Set<number>();
+    for (let h = start; h < start + 24; h += s.every) hours.add(h % 24);
+    return [...hours].sort((a, b) => a - b);
+  }
+  return undefined;
+}
+
+/** Values of one numeric AWS cron field: `*`, `N`, `N-M`, `N/S`, `*\/S`, `N-M/S` and lists of those. */
+function cronFieldValues(field: string, min: number, max: number): number[] | undefined {
+  const out = new Set<number>();
+  for (const part of field.split(",")) {
+    const m = /^(\*|\d+)(?:-(\d+))?(?:\/(\d+))?$/.exec(part);
+    if (!m) return undefined;
+    const from = m[1] === "*" ? min : Number(m[1]);
+    const to = m[2] !== undefined ? Number(m[2]) : m[1] === "*" || m[3] !== undefined ? max : from;
+    const step = m[3] !== undefined ? Number(m[3]) : 1;
+    if (from < min || to > max || from > to || step < 1) return undefined;
+    for (let v = from; v <= to; v += step) out.add(v);
+  }
+  return [...out].sort((a, b) => a - b);
+}
+
+/** Hours of day a file-backup job's `schedule` runs in; undefined when it does not parse (its own rule reports that). */
+export function jobHours(schedule: string): number[] | undefined {
+  try {
+    const spec = parseSchedule(schedule);
+    return [...spec.hours];
+  } catch {
+    return undefined;
+  }
+}
+
+const hh = (h: number) => String(h).padStart(2, "0");
+
+// ---------------------------------------------------------------- cross-field rules
+
+/** Rules across `hosts[].snapshots.aws`, `hosts[].provision.aws` and the host's jobs. */
+export function hostAwsProblems(cfg: StackConfig): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message });
+
+  cfg.hosts.forEach((host, hi) => {
+    const hp = `hosts[${hi}]`;
+    const provision = host.provision?.aws;
+    const pp = `${hp}.provision.aws`;
+    const sourceRegion = provision?.region;
+
+    if (provision) {
+      provision.allowedCidrs.forEach((cidr, ci) => {
+        if ((OPEN_CIDRS as readonly string[]).includes(cidr) && !provision.sshFromAnywhere) {
+          add(`${pp}.allowedCidrs[${ci}]`, `${cidr} opens SSH to the whole internet; list your own address ranges, or set ${pp}.sshFromAnywhere: true to mean it`);
+        }
+        const network = ipv4NetworkOf(cidr);
+        if (network) add(`${pp}.allowedCidrs[${ci}]`, `${cidr} has host bits set; did you mean ${network}?`);
+      });
+      if (new Set(provision.allowedCidrs).size !== provision.allowedCidrs.length) add(`${pp}.allowedCidrs`, "lists a CIDR block twice");
+    }
+
+    const snap = host.snapshots?.aws;
+    if (!snap) return;
+    const sp = `${hp}.snapshots.aws`;
+
+    // What the policy targets.
+    if (provision) {
+      if (snap.instanceId) add(`${sp}.instanceId`, `not used with ${pp}: the stack tags the instance it creates; remove instanceId`);
+      if (snap.tags) add(`${sp}.tags`, `not used with ${pp}: the stack tags the instance it creates; remove tags`);
+    } else if (snap.instanceId && snap.tags) {
+      add(`${sp}.tags`, "give either instanceId or tags, not both");
+    } else if (!snap.instanceId && !snap.tags) {
+      add(sp, `needs instanceId or tags (what to snapshot), or ${pp} so the stack creates and tags the instance`);
+    }
+    if (snap.instanceId && snap.target === "volume") {
+      add(`${sp}.target`, 'target "volume" selects volumes by their tags; with instanceId use target "instance", or give tags that are on the volumes');
+    }
+
+    // Schedules.
+    const names = new Set<string>();
+    snap.schedules.forEach((s, si) => {
+      const p = `${sp}.schedules[${si}]`;
+      if (names.has(s.name)) add(`${p}.name`, `duplicate schedule name "${s.name}"`);
+      names.add(s.name);
+      if ((s.every === undefined) === (s.cron === undefined)) add(p, 'needs exactly one of every (with at) or cron, e.g. { every: "24h", at: "03:00" } or { cron: "cron(0 3 ? * SUN *)" }');
+      if (s.every !== undefined && s.at === undefined) add(`${p}.at`, 'required with every: the UTC time "HH:MM" of the first snapshot of the day');
+      if (s.cron !== undefined && s.at !== undefined) add(`${p}.at`, "not used with cron: put the time in the cron expression");
+      if ((s.keep === undefined) === (s.keepDays === undefined)) add(p, "needs exactly one of keep (number of snapshots) or keepDays (age in days)");
+
+      if (snap.allowOverlapWithBackups) return;
+      const hours = snapshotHours(s);
+      if (!hours) return;
+      const field = s.cron !== undefined ? "cron" : "at";
+      host.jobs.forEach((job, ji) => {
+        const shared = (jobHours(job.schedule) ?? []).filter((h) => hours.includes(h));
+        if (shared.length === 0) return;
+        add(
+          `${p}.${field}`,
+          `snapshots start in hour ${shared.map(hh).join(", ")} (UTC), the same hour as ${hp}.jobs[${ji}] "${job.name}" (schedule "${job.schedule}"); ` +
+            `move one of them to another hour, or set ${sp}.allowOverlapWithBackups: true`,
+        );
+      });
+    });
+
+    // Copies.
+    const copyRegions = new Set<string>();
+    snap.copyTo.forEach((c, ci) => {
+      const p = `${sp}.copyTo[${ci}]`;
+      if (copyRegions.has(c.region)) add(`${p}.region`, `copies to ${c.region} twice`);
+      copyRegions.add(c.region);
+      if (sourceRegion && c.region === sourceRegion) add(`${p}.region`, `is the region the instance runs in (${pp}.region); copy to another region`);
+      if (c.kmsKeyArn) {
+        if (!c.encrypted) add(`${p}.kmsKeyArn`, "needs encrypted: true (a KMS key encrypts the copies)");
+        const keyRegion = c.kmsKeyArn.split(":")[3];
+        if (keyRegion !== c.region) add(`${p}.kmsKeyArn`, `is a key in ${keyRegion}; copies to ${c.region} need a key in ${c.region}`);
+      }
+    });
+
+    // Fast snapshot restore.
+    if (snap.fastRestore) {
+      const first = snap.schedules[0];
+      if (first.keep !== undefined && snap.fastRestore.count > first.keep) {
+        add(`${sp}.fastRestore.count`, `is more than the ${first.keep} snapshots ${sp}.schedules[0] keeps; at most ${first.keep}`);
+      }
+      if (sourceRegion) {
+        snap.fastRestore.availabilityZones.forEach((az, ai) => {
+          if (!az.startsWith(sourceRegion)) add(`${sp}.fastRestore.availabilityZones[${ai}]`, `is not in ${sourceRegion}, the region the instance runs in`);
+        });
+      }
+    }
+  });
+  return problems;
+}
