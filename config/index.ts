@@ -2,9 +2,10 @@
  * Parsing and cross-field validation of the stack config. Pure: plain values in,
  * a `StackConfig` or a `ConfigError` listing every problem with its field path out.
  */
-import { NAME_PATTERN, StackConfig, TargetConfig, stackConfigSchema } from "./schema";
+import { NAME_PATTERN, StackConfig, stackConfigSchema } from "./schema";
 
 import { openwebuiProblems } from "./openwebui-service";
+import { hostAwsProblems } from "./host-aws";
 import { scheduleProblems } from "./schedule";
 
 export * from "./schema";
@@ -37,8 +38,14 @@ export function parseStackConfig(raw: unknown): StackConfig {
   return parsed.data;
 }
 
-/** The remote location of one host's job on a target: `<prefix or host>/<job>`. */
-export function targetLocation(target: TargetConfig, hostName: string, jobName: string): string {
+/** What locating a job's backups needs of a target (configured or resolved). */
+export type LocatedTarget = { type: "local"; path: string } | { type: "s3" | "b2"; prefix?: string };
+
+/**
+ * Where one host's job keeps its backups on a target: `<prefix or host name>/<job>` in a
+ * bucket, `<path>/<host>/<job>` on a local target. The env file and the validation both use it.
+ */
+export function targetLocation(target: LocatedTarget, hostName: string, jobName: string): string {
   if (target.type === "local") return `${target.path.replace(/\/+$/, "")}/${hostName}/${jobName}`;
   return `${target.prefix ?? hostName}/${jobName}`;
 }
@@ -107,6 +114,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
     });
   });
   problems.push(...openwebuiProblems(cfg));
+  problems.push(...hostAwsProblems(cfg));
   problems.push(...scheduleProblems(cfg));
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);

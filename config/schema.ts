@@ -7,57 +7,12 @@
  * part of a backup.
  */
 import { z } from "zod";
+import { bucketName, hostPath, name, positiveInt, prefix, secretString, strictObject, url } from "./primitives";
 import { openwebuiServiceSchema, resolveHostData } from "./openwebui-service";
+import { hostProvisionSchema, hostSnapshotsSchema } from "./host-aws";
 import { hostScheduleShape } from "./schedule";
 
-/** Names end up in file names, unit names, shell variable names and remote paths. */
-export const NAME_PATTERN = /^[a-z][a-z0-9-]{0,39}$/;
-const NAME_RULE = "lowercase letters, digits and '-', starting with a letter, at most 40 characters";
-
-/** A remote key prefix: path segments of safe characters, no leading or trailing '/'. */
-export const PREFIX_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
-
-/** A path on the host. Any character but NUL and newline stays data once quoted. */
-const ABSOLUTE_PATH_RULE = "an absolute path without newlines";
-function isAbsoluteHostPath(p: string): boolean {
-  return p.startsWith("/") && !/[\n\r\0]/.test(p) && !p.split("/").includes("..");
-}
-
-/** `z.strictObject` whose unknown-key error lists what is accepted. */
-export function strictObject<T extends z.ZodRawShape>(shape: T) {
-  const accepted = Object.keys(shape).join(", ");
-  return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; accepted: ${accepted}`
-        : undefined,
-  });
-}
-
-export const name = (what: string) =>
-  z.string({ error: `${what}: expected a string of ${NAME_RULE}` }).regex(NAME_PATTERN, {
-    message: `${what} must be ${NAME_RULE}`,
-  });
-
-const hostPath = z
-  .string({ error: `expected ${ABSOLUTE_PATH_RULE}` })
-  .refine(isAbsoluteHostPath, { message: `must be ${ABSOLUTE_PATH_RULE} and without ".." segments` });
-
-const prefix = z
-  .string()
-  .regex(PREFIX_PATTERN, { message: "must be path segments of A-Z a-z 0-9 . _ - separated by '/', without leading or trailing '/'" });
-
-const bucketName = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: "must be a bucket name: 3-63 of a-z 0-9 . -" });
-
-const secretString = z.string().min(1, { message: "must not be empty" });
-
-const url = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).refine((u) => !/[\s'"`$\\]/.test(u), {
-  message: "must not contain whitespace, quotes, backticks, '$' or '\\'",
-});
-
-const positiveInt = z.number().int().positive();
+export * from "./primitives";
 
 // ---------------------------------------------------------------- targets
 
@@ -183,6 +138,9 @@ export const hostSchema = strictObject({
   ...hostScheduleShape,
   // Lazy: openwebui-service.ts imports helpers from this file.
   openwebui: z.lazy(() => openwebuiServiceSchema).optional(),
+  // Lazy: host-aws.ts imports helpers from this file.
+  snapshots: z.lazy(() => hostSnapshotsSchema).optional(),
+  provision: z.lazy(() => hostProvisionSchema).optional(),
 }).transform((host, ctx) => ({ ...host, data: resolveHostData(host, ctx) }));
 
 // ---------------------------------------------------------------- the stack
