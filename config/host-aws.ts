@@ -10,7 +10,7 @@ import { isIPv4, isIPv6 } from "net";
 import { z } from "zod";
 import type { ConfigProblem } from "./index";
 import type { StackConfig } from "./schema";
-import { name, strictObject } from "./schema";
+import { name, strictObject } from "./primitives";
 import { parseSchedule } from "../scripts/render/schedule";
 
 /** The intervals, in hours, DLM accepts for `createRule.interval`. */
