@@ -7,6 +7,7 @@ import { NAME_PATTERN, StackConfig, stackConfigSchema } from "./schema";
 import { openwebuiProblems } from "./openwebui-service";
 import { hostAwsProblems } from "./host-aws";
 import { scheduleProblems } from "./schedule";
+import { retentionAgreementProblems } from "./retention-agreement";
 
 export * from "./schema";
 
@@ -116,6 +117,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
   problems.push(...openwebuiProblems(cfg));
   problems.push(...hostAwsProblems(cfg));
   problems.push(...scheduleProblems(cfg));
+  problems.push(...retentionAgreementProblems(cfg));
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);
 }

@@ -16,27 +16,50 @@ export * from "./primitives";
 
 // ---------------------------------------------------------------- targets
 
-/** Managed S3 bucket settings (the buckets issue): lifecycle and object lock. */
+/**
+ * Managed S3 bucket settings (the buckets issue): `pulumi up` creates the bucket (versioned,
+ * encrypted, private, TLS only, never force-destroyed) and one least-privilege key per host.
+ * Lifecycle rules apply per job location; `config/retention-agreement.ts` checks they agree
+ * with what the jobs keep.
+ */
 export const s3ManagedSchema = strictObject({
   lifecycle: strictObject({
+    /** Days after upload that objects move to `transitionStorageClass`. */
     transitionDays: positiveInt.optional(),
+    /** Default STANDARD_IA. Restic repositories accept only the instant-retrieval classes. */
     transitionStorageClass: z.enum(["STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"]).optional(),
+    /** Days after upload that current objects expire. Refused under restic repositories. */
     expirationDays: positiveInt.optional(),
+    /** Days a deleted or overwritten version stays recoverable. Default 30. */
     noncurrentDays: positiveInt.optional(),
+    /** Keep this many newest noncurrent versions even after `noncurrentDays`. */
     noncurrentNewerVersions: positiveInt.optional(),
+    /** Days after which incomplete multipart uploads are aborted. Default 7. */
     abortMultipartDays: positiveInt.optional(),
   }).optional(),
+  /** Object lock (set at bucket creation): versions cannot be deleted for `days`. */
   objectLock: strictObject({ mode: z.enum(["governance", "compliance"]), days: positiveInt }).optional(),
-  kmsKeyArn: z.string().optional(),
-  forceDestroy: z.boolean().optional(),
+  /** Days a deleted or overwritten backup must stay recoverable. Default: objectLock.days. */
+  undoDays: positiveInt.optional(),
+  /** Encrypt with this KMS key (SSE-KMS) instead of SSE-S3. */
+  kmsKeyArn: z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, { message: "must be a KMS key ARN such as arn:aws:kms:eu-central-1:123456789012:key/…" }).optional(),
 });
 
+/**
+ * Managed B2 bucket settings: `pulumi up` creates a private SSE-B2 bucket and one application
+ * key per host, limited to the bucket and the host's prefix.
+ */
 export const b2ManagedSchema = strictObject({
   lifecycle: strictObject({
+    /** Days after upload that files are hidden. Refused under restic repositories. */
     daysFromUploadingToHiding: positiveInt.optional(),
+    /** Days a hidden (deleted or overwritten) file version stays recoverable. Default 30. */
     daysFromHidingToDeleting: positiveInt.optional(),
   }).optional(),
+  /** File lock: file versions cannot be deleted for `days`. */
   fileLock: strictObject({ mode: z.enum(["governance", "compliance"]), days: positiveInt }).optional(),
+  /** Days a deleted or overwritten backup must stay recoverable. Default: fileLock.days. */
+  undoDays: positiveInt.optional(),
 });
 
 export const s3TargetSchema = strictObject({

@@ -1,0 +1,248 @@
+/**
+ * Retention that agrees with itself: what a managed bucket's lifecycle and lock do must not
+ * contradict what the jobs writing into it keep and prune. Checked at validation time; every
+ * message names both fields.
+ *
+ * - A lifecycle never expires objects a job still keeps. Under a restic repository expiring
+ *   (S3) or hiding (B2) current objects corrupts it, so that is refused outright; under a
+ *   snapshot job it must wait until the job's own pruning would have removed them.
+ * - A lock never outlasts what the job prunes where that makes pruning fail: B2 refuses to
+ *   delete a locked file version. (S3 keeps a deleted version behind a delete marker, so
+ *   pruning succeeds there and the lock still protects the data.)
+ * - Noncurrent-version expiry covers the undo window: `undoDays`, or the lock's days.
+ *
+ * Imports nothing but types and the pure schedule parser at runtime, so `index.ts` can call it
+ * without an import cycle.
+ */
+import { parseSchedule } from "../scripts/render/schedule";
+import type { ConfigProblem } from "./index";
+import type { B2TargetConfig, JobConfig, S3TargetConfig, StackConfig } from "./schema";
+
+/** Defaults the managed buckets use when a setting is absent (the components use these too). */
+export const MANAGED_DEFAULTS = {
+  noncurrentDays: 30,
+  abortMultipartDays: 7,
+  daysFromHidingToDeleting: 30,
+  cancelUnfinishedLargeFilesDays: 7,
+  transitionStorageClass: "STANDARD_IA",
+} as const;
+
+/** Storage classes whose objects restic cannot read without a restore request first. */
+const ARCHIVE_CLASSES = new Set(["GLACIER", "DEEP_ARCHIVE"]);
+/** AWS refuses transitions to these classes before 30 days. */
+const MIN_30_DAY_CLASSES = new Set(["STANDARD_IA", "ONEZONE_IA"]);
+
+/** One host's job writing to one target. */
+export interface TargetJob {
+  readonly hostName: string;
+  readonly job: JobConfig;
+  /** Field path of the job: `hosts[0].jobs[1]`. */
+  readonly path: string;
+  /** Key prefix the job writes under, without a trailing '/': `web1/db`. */
+  readonly location: string;
+}
+
+/** Every job of every host that writes to target `targetName`, in config order. */
+export function jobsOnTarget(cfg: StackConfig, targetName: string): TargetJob[] {
+  const target = cfg.targets[targetName];
+  if (!target || target.type === "local") return [];
+  return cfg.hosts.flatMap((host, hi) =>
+    host.jobs.flatMap((job, ji) =>
+      job.targets.includes(targetName)
+        ? // `<prefix or host>/<job>`: the same rule as `targetLocation` in config/index.ts.
+          [{ hostName: host.name, job, path: `hosts[${hi}].jobs[${ji}]`, location: `${target.prefix ?? host.name}/${job.name}` }]
+        : [],
+    ),
+  );
+}
+
+/** Shortest and longest time between two runs of a schedule, in days; undefined if unknown. */
+export interface RunInterval {
+  readonly minDays: number;
+  readonly maxDays: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * How far apart a schedule's runs are. Walks two calendar years (one of them a leap year) day
+ * by day against the parsed schedule; undefined when the schedule does not parse or never runs.
+ */
+export function runInterval(schedule: string): RunInterval | undefined {
+  let spec;
+  try {
+    spec = parseSchedule(schedule);
+  } catch {
+    return undefined;
+  }
+  const has = (values: readonly number[], v: number) => values.includes(v);
+  const runDays: number[] = [];
+  const start = Date.UTC(2027, 0, 1);
+  for (let d = 0; d < 731; d++) {
+    const date = new Date(start + d * DAY_MS);
+    const dayOk = has(spec.days, date.getUTCDate());
+    const weekdayOk = has(spec.weekdays, date.getUTCDay());
+    const matches = has(spec.months, date.getUTCMonth() + 1) && (spec.dayOrSemantics ? dayOk || weekdayOk : dayOk && weekdayOk);
+    if (matches) runDays.push(d);
+  }
+  if (runDays.length === 0) return undefined;
+  // Times of day in seconds, sorted: spacing within a day and across midnight.
+  const times = spec.hours.flatMap((h) => spec.minutes.flatMap((m) => spec.seconds.map((s) => h * 3600 + m * 60 + s))).sort((a, b) => a - b);
+  const first = times[0];
+  const last = times[times.length - 1];
+  const gaps = times.slice(1).map((t, i) => t - times[i]);
+  for (let i = 1; i < runDays.length; i++) gaps.push((runDays[i] - runDays[i - 1]) * 86_400 - last + first);
+  // One run in two years: a yearly schedule that is not, or a one-off.
+  if (gaps.length === 0) gaps.push(366 * 86_400);
+  const minDays = Math.min(...gaps) / 86_400;
+  const maxDays = Math.max(...gaps) / 86_400;
+  return { minDays, maxDays };
+}
+
+const days = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(2)} day${n === 1 ? "" : "s"}`;
+
+interface LockSetting {
+  readonly path: string;
+  readonly days: number;
+}
+
+/** The undo window the user asked for, and the field that asked. */
+function undoWindow(at: string, undoDays: number | undefined, lock: LockSetting | undefined): LockSetting | undefined {
+  if (undoDays !== undefined) return { path: `${at}.managed.undoDays`, days: undoDays };
+  return lock;
+}
+
+/** A snapshot job's keep window: its oldest kept folder is at most this old. */
+function snapshotKeepWindow(tj: TargetJob): { interval: RunInterval | undefined; keep: number } | undefined {
+  const keep = tj.job.retention.keep;
+  if (tj.job.method !== "snapshot" || keep === undefined) return undefined;
+  return { interval: runInterval(tj.job.schedule), keep };
+}
+
+/** A current-object expiry (S3 expiration, B2 hiding) against the jobs under it. */
+function expiryProblems(field: string, expiryDays: number, jobs: readonly TargetJob[], what: string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const tj of jobs) {
+    if (tj.job.method === "restic") {
+      problems.push({
+        path: field,
+        message: `${what} under the restic repository of ${tj.path} (${tj.location}/), which corrupts it; refuse. Remove it: restic forget/prune already deletes what ${tj.path}.retention no longer keeps`,
+      });
+      continue;
+    }
+    const w = snapshotKeepWindow(tj);
+    if (!w) continue;
+    if (!w.interval) {
+      problems.push({ path: field, message: `cannot tell how often ${tj.path}.schedule ("${tj.job.schedule}") runs, so cannot tell whether ${what.replace(/s$/, "")} before ${tj.path}.retention.keep (${w.keep}) prunes them; remove it` });
+      continue;
+    }
+    const needed = w.keep * w.interval.maxDays;
+    if (expiryDays <= needed) {
+      problems.push({
+        path: field,
+        message: `${days(expiryDays)} ${what} that ${tj.path}.retention.keep (${w.keep} runs of "${tj.job.schedule}", up to ${days(needed)}) still keeps; use more than ${days(Math.ceil(needed))} or remove it`,
+      });
+    }
+  }
+  return problems;
+}
+
+function s3Problems(tname: string, t: S3TargetConfig, jobs: readonly TargetJob[]): ConfigProblem[] {
+  const m = t.managed;
+  if (!m) return [];
+  const at = `targets.${tname}`;
+  const problems: ConfigProblem[] = [];
+  const lc = m.lifecycle ?? {};
+  if (t.endpoint) problems.push({ path: `${at}.endpoint`, message: `a managed target is created on AWS; remove endpoint, or remove ${at}.managed and create the bucket yourself` });
+  if (t.accessKeyId) problems.push({ path: `${at}.accessKeyId`, message: `a managed target gets one key per host from pulumi up; remove accessKeyId and secretAccessKey` });
+
+  if (lc.expirationDays !== undefined) {
+    problems.push(...expiryProblems(`${at}.managed.lifecycle.expirationDays`, lc.expirationDays, jobs, "expires current objects"));
+  }
+  const storageClass = lc.transitionStorageClass ?? MANAGED_DEFAULTS.transitionStorageClass;
+  if (lc.transitionStorageClass !== undefined && lc.transitionDays === undefined) {
+    problems.push({ path: `${at}.managed.lifecycle.transitionStorageClass`, message: `needs ${at}.managed.lifecycle.transitionDays (when to move objects)` });
+  }
+  if (lc.transitionDays !== undefined) {
+    if (MIN_30_DAY_CLASSES.has(storageClass) && lc.transitionDays < 30) {
+      problems.push({ path: `${at}.managed.lifecycle.transitionDays`, message: `AWS moves objects to ${storageClass} (${at}.managed.lifecycle.transitionStorageClass) after 30 days at the earliest; use 30 or more` });
+    }
+    if (lc.expirationDays !== undefined && lc.expirationDays <= lc.transitionDays) {
+      problems.push({ path: `${at}.managed.lifecycle.transitionDays`, message: `objects expire (${at}.managed.lifecycle.expirationDays = ${lc.expirationDays}) before they would move; use fewer days than expirationDays or remove it` });
+    }
+    if (ARCHIVE_CLASSES.has(storageClass)) {
+      for (const tj of jobs.filter((j) => j.job.method === "restic")) {
+        problems.push({
+          path: `${at}.managed.lifecycle.transitionStorageClass`,
+          message: `${storageClass} objects need a restore request before they can be read, and restic on ${tj.path} reads its repository to back up, prune and restore; use STANDARD_IA, ONEZONE_IA, INTELLIGENT_TIERING or GLACIER_IR`,
+        });
+      }
+    }
+  }
+  const lock = m.objectLock ? { path: `${at}.managed.objectLock.days`, days: m.objectLock.days } : undefined;
+  const undo = undoWindow(at, m.undoDays, lock);
+  const noncurrentDays = lc.noncurrentDays ?? MANAGED_DEFAULTS.noncurrentDays;
+  if (undo && noncurrentDays < undo.days) {
+    problems.push({
+      path: `${at}.managed.lifecycle.noncurrentDays`,
+      message: `deletes overwritten and deleted versions after ${days(noncurrentDays)}${lc.noncurrentDays === undefined ? " (the default)" : ""}, sooner than the undo window ${undo.path} (${days(undo.days)}); use at least ${undo.days}`,
+    });
+  }
+  return problems;
+}
+
+function b2Problems(tname: string, t: B2TargetConfig, jobs: readonly TargetJob[]): ConfigProblem[] {
+  const m = t.managed;
+  if (!m) return [];
+  const at = `targets.${tname}`;
+  const problems: ConfigProblem[] = [];
+  const lc = m.lifecycle ?? {};
+  if (t.keyId || t.applicationKey) problems.push({ path: `${at}.keyId`, message: `a managed target gets one key per host from pulumi up; remove keyId and applicationKey` });
+
+  if (lc.daysFromUploadingToHiding !== undefined) {
+    problems.push(...expiryProblems(`${at}.managed.lifecycle.daysFromUploadingToHiding`, lc.daysFromUploadingToHiding, jobs, "hides current files"));
+  }
+  if (m.fileLock) {
+    const lockPath = `${at}.managed.fileLock.days`;
+    const lockDays = m.fileLock.days;
+    for (const tj of jobs) {
+      if (tj.job.method === "restic") {
+        problems.push({
+          path: lockPath,
+          message: `B2 refuses to delete locked file versions, and restic on ${tj.path} deletes its lock file after every run and prunes what ${tj.path}.retention drops: both fail until each file's ${days(lockDays)} lock ends. Remove fileLock, or send ${tj.path} to an S3 target with managed.objectLock (S3 keeps deleted versions behind a delete marker instead of failing)`,
+        });
+        continue;
+      }
+      const w = snapshotKeepWindow(tj);
+      if (!w) continue;
+      const youngestPruned = w.interval ? w.keep * w.interval.minDays : undefined;
+      if (youngestPruned === undefined || lockDays > youngestPruned) {
+        const age = youngestPruned === undefined ? `cannot tell how often "${tj.job.schedule}" runs` : `a folder is pruned when ${days(youngestPruned)} old at the earliest`;
+        problems.push({
+          path: lockPath,
+          message: `outlasts what ${tj.path}.retention.keep (${w.keep}) prunes (${age}); B2 refuses to delete locked file versions, so pruning fails until the ${days(lockDays)} lock ends. Lower fileLock.days or raise keep`,
+        });
+      }
+    }
+  }
+  const lock = m.fileLock ? { path: `${at}.managed.fileLock.days`, days: m.fileLock.days } : undefined;
+  const undo = undoWindow(at, m.undoDays, lock);
+  const hidingToDeleting = lc.daysFromHidingToDeleting ?? MANAGED_DEFAULTS.daysFromHidingToDeleting;
+  if (undo && hidingToDeleting < undo.days) {
+    problems.push({
+      path: `${at}.managed.lifecycle.daysFromHidingToDeleting`,
+      message: `deletes hidden (deleted or overwritten) versions after ${days(hidingToDeleting)}${lc.daysFromHidingToDeleting === undefined ? " (the default)" : ""}, sooner than the undo window ${undo.path} (${days(undo.days)}); use at least ${undo.days}`,
+    });
+  }
+  return problems;
+}
+
+/** Problems of managed targets whose retention settings disagree with the jobs writing to them. */
+export function retentionAgreementProblems(cfg: StackConfig): ConfigProblem[] {
+  return Object.entries(cfg.targets).flatMap(([tname, t]) => {
+    const jobs = jobsOnTarget(cfg, tname);
+    if (t.type === "s3") return s3Problems(tname, t, jobs);
+    if (t.type === "b2") return b2Problems(tname, t, jobs);
+    return [];
+  });
+}
