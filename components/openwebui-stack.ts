@@ -293,9 +293,18 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
 
 // ---------------------------------------------------------------- the program
 
+/** A host a resource of this stack provisions (e.g. `Ec2Host`): where to reach its Docker over SSH. */
+export interface ProvisionedHost {
+  readonly address: pulumi.Input<string>;
+  /** Login user when config has no `connection` (Ec2Host: `loginUser`). */
+  readonly user: string;
+  /** Resources the Docker host needs first (the instance); the stack waits for them. */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
 export interface DeployOpenWebUIOptions {
-  /** Host addresses from resources that provision the hosts, by host name. */
-  readonly addresses?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Hosts provisioned by this stack, by host name: their address replaces `connection.host`. */
+  readonly provisioned?: Readonly<Record<string, ProvisionedHost>>;
   readonly sshKeyDir?: string;
   readonly parent?: pulumi.Resource;
 }
@@ -305,10 +314,13 @@ export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOpt
   const stacks: Record<string, OpenWebUIStack> = {};
   for (const host of cfg.hosts) {
     if (!host.openwebui) continue;
+    const p = opts.provisioned?.[host.name];
+    // A provisioned host without a configured connection: SSH as its login user on port 22.
+    const connection = host.connection ?? (p ? { host: "provisioned", user: p.user, port: 22 } : undefined);
     stacks[host.name] = new OpenWebUIStack(
       `openwebui-${host.name}`,
-      { hostName: host.name, service: host.openwebui, connection: host.connection, address: opts.addresses?.[host.name], sshKeyDir: opts.sshKeyDir },
-      { parent: opts.parent },
+      { hostName: host.name, service: host.openwebui, connection, address: p?.address, sshKeyDir: opts.sshKeyDir },
+      { parent: opts.parent, dependsOn: p?.dependsOn },
     );
   }
   return stacks;

@@ -8,7 +8,7 @@
  * path. When both are given they must agree.
  */
 import { z } from "zod";
-import { strictObject } from "./schema";
+import { strictObject } from "./primitives";
 
 /** Container names on the Docker host; backups pause/stop the Open WebUI one by this name. */
 export const OPENWEBUI_CONTAINER = "open-webui";

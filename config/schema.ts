@@ -159,8 +159,7 @@ export const hostSchema = strictObject({
   jobs: z.array(jobSchema).default([]),
   /** scheduler, randomizedDelaySec, restoreDrill: see config/schedule.ts. */
   ...hostScheduleShape,
-  // Lazy: openwebui-service.ts imports helpers from this file.
-  openwebui: z.lazy(() => openwebuiServiceSchema).optional(),
+  openwebui: openwebuiServiceSchema.optional(),
   // Lazy: host-aws.ts imports helpers from this file.
   snapshots: z.lazy(() => hostSnapshotsSchema).optional(),
   provision: z.lazy(() => hostProvisionSchema).optional(),

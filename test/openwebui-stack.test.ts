@@ -12,6 +12,7 @@ import {
   LOCAL_DOCKER_HOST,
   OpenWebUIStack,
   dataMount,
+  DeployOpenWebUIOptions,
   deployOpenWebUIStacks,
   dockerHostUrl,
   dockerSshOpts,
@@ -276,14 +277,14 @@ class TestRoot extends pulumi.ComponentResource {
  * One run of the program against mocked state: `keys` is what the engine holds for each
  * RandomPassword (what a second `pulumi up` would read back from the state).
  */
-async function runProgram(raw: unknown, keys: Record<string, string> = {}, sshKeyDir?: string) {
+async function runProgram(raw: unknown, keys: Record<string, string> = {}, sshKeyDir?: string, provisioned?: DeployOpenWebUIOptions["provisioned"]) {
   installMocks({
     [T.image]: (inputs) => ({ imageId: `sha256:id-of-${inputs.name}`, repoDigest: inputs.name }),
     [T.password]: (_inputs, name) => ({ result: keys[name] ?? `state-of-${name}` }),
   });
   const captured: Captured = { opts: new Map(), props: new Map() };
   const root = new TestRoot(captured);
-  const stacks = deployOpenWebUIStacks(parseStackConfig(raw), { parent: root, sshKeyDir });
+  const stacks = deployOpenWebUIStacks(parseStackConfig(raw), { parent: root, sshKeyDir, provisioned });
   const stack = Object.values(stacks)[0];
   // Wait for every output so all resources are registered.
   const [dataLocation, containerNames, url, secretKey] = await Promise.all([
@@ -351,6 +352,18 @@ describe("OpenWebUIStack under mocks", () => {
     const provider = resourcesOfType(T.provider)[0];
     expect(provider.inputs.host).toBe("ssh://root@10.0.0.5:22");
     expect(JSON.parse(provider.inputs.sshOpts)).toEqual(["-o", "BatchMode=yes"]);
+  });
+
+  test("a provisioned host: the provider and model pulls use the address of the resource", async () => {
+    const address = pulumi.output("203.0.113.7");
+    const { url } = await runProgram(withOllama({ models: ["llama3.2:3b"] }), {}, undefined, { box: { address, user: "admin" } });
+    expect(resourcesOfType(T.provider)[0].inputs.host).toBe("ssh://admin@203.0.113.7:22");
+    expect(unwrap(resourcesOfType(T.remoteCommand)[0].inputs.connection).value).toMatchObject({ host: "203.0.113.7", user: "admin", port: 22 });
+    expect(url).toBe("http://127.0.0.1:3000");
+
+    // A configured connection keeps its user and port; only the address comes from the resource.
+    await runProgram(rawConfig({}, { connection: { host: "old.example.org", user: "deploy", port: 2200 } }), {}, undefined, { box: { address, user: "admin" } });
+    expect(resourcesOfType(T.provider)[0].inputs.host).toBe("ssh://deploy@203.0.113.7:2200");
   });
 
   test("named volumes (default): created with retainOnDelete, mounted at the data paths", async () => {
