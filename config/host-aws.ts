@@ -166,7 +166,7 @@ export const awsProvisionSchema = strictObject({
   /** Absent: the region's default VPC, in its first available zone. */
   subnetId: z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'must be a subnet id such as "subnet-0123456789abcdef0"' }).optional(),
   /** An EC2 key pair for SSH. */
-  keyName: z.string().min(1).max(255).regex(/^[\x20-\x7e]+$/, { message: "must be an EC2 key pair name (printable ASCII)" }).optional(),
+  keyName: z.string({ error: "expected an EC2 key pair name" }).regex(/^[\x20-\x7e]{1,255}$/, { message: "must be an EC2 key pair name: 1-255 printable ASCII characters" }).optional(),
   /** Size of the separate gp3 volume that holds /var/lib/docker. */
   dataVolumeGb: positiveInt("a size in GiB").max(16384, { message: "must be at most 16384 GiB (gp3's limit)" }),
   /** Where SSH (port 22) is reachable from. */
