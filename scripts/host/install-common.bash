@@ -43,10 +43,10 @@ owner_ok() { [[ "$(id -u)" != 0 || "$(stat -c %u:%g -- "$1")" == 0:0 ]]; }
 
 # installed_paths: the host paths the last install wrote (its installed list: "mode sha256 path").
 installed_paths() {
-  local list mode sum path
+  local list path
   list=$(at "$INSTALLED_LIST")
   [[ -f "$list" ]] || return 0
-  while read -r mode sum path; do
+  while read -r _ _ path; do
     if [[ -n "$path" ]]; then printf '%s\n' "$path"; fi
   done <"$list"
 }

@@ -39,6 +39,12 @@ export function unitPath(p: string): string {
   return /\s/.test(escaped) ? `"${escaped}"` : escaped;
 }
 
+/** `NAME=value` for `Environment=`: the whole assignment is quoted when the value needs it. */
+export function unitEnvironment(name: string, value: string): string {
+  const word = unitPath(value);
+  return word.startsWith('"') ? `"${name}=${word.slice(1)}` : `${name}=${word}`;
+}
+
 /** `# <what>` and the generated-by line, for files with `#` comments. */
 export function header(input: HostRenderInput, what: string): string {
   return `# ${what}\n# ${generatedHeader(input)}`;
@@ -93,9 +99,9 @@ function serviceUnit(input: HostRenderInput, opts: { description: string; args: 
     "",
     "[Service]",
     "Type=oneshot",
-    `Environment=OPENWEBUI_BACKUP_ENV=${unitPath(paths.envFile)}`,
+    `Environment=${unitEnvironment("OPENWEBUI_BACKUP_ENV", paths.envFile)}`,
     "# restic keeps its cache under $XDG_CACHE_HOME; home directories are hidden from the job.",
-    `Environment=XDG_CACHE_HOME=${unitPath(`${paths.stateDir}/cache`)}`,
+    `Environment=${unitEnvironment("XDG_CACHE_HOME", `${paths.stateDir}/cache`)}`,
     `ExecStart=${exec}`,
     "# A backup should never slow Open WebUI down.",
     "Nice=10",
@@ -192,7 +198,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
         "",
         "[Service]",
         "Type=oneshot",
-        `Environment=OPENWEBUI_BACKUP_ENV=${unitPath(host.paths.envFile)}`,
+        `Environment=${unitEnvironment("OPENWEBUI_BACKUP_ENV", host.paths.envFile)}`,
         `ExecStart=${unitPath(NOTIFY_FAILURE_PATH)} %i`,
         "ProtectSystem=strict",
         "ProtectHome=yes",
