@@ -133,7 +133,7 @@ function expiryProblems(field: string, expiryDays: number, jobs: readonly Target
     const w = snapshotKeepWindow(tj);
     if (!w) continue;
     if (!w.interval) {
-      problems.push({ path: field, message: `cannot tell how often ${tj.path}.schedule ("${tj.job.schedule}") runs, so cannot tell whether ${what.replace(/s$/, "")} before ${tj.path}.retention.keep (${w.keep}) prunes them; remove it` });
+      problems.push({ path: field, message: `cannot tell how often ${tj.path}.schedule ("${tj.job.schedule}") runs, so cannot check that it ${what} only after ${tj.path}.retention.keep (${w.keep}) prunes them; remove it` });
       continue;
     }
     const needed = w.keep * w.interval.maxDays;
