@@ -157,9 +157,10 @@ export const awsSnapshotsSchema = strictObject({
   allowOverlapWithBackups: z.boolean().default(false),
 });
 
+/** `aws` is the only provider with a snapshot policy; elsewhere use the provider's own snapshots. */
 export const hostSnapshotsSchema = strictObject({
-  aws: awsSnapshotsSchema,
-});
+  aws: awsSnapshotsSchema.optional(),
+}).refine((s) => s.aws !== undefined, { path: ["aws"], message: "required: snapshots.aws is the only kind of host snapshots (elsewhere use your provider's snapshot feature)" });
 
 export const awsProvisionSchema = strictObject({
   instanceType: z.string({ error: 'expected an EC2 instance type such as "t3.large"' }).regex(/^[a-z][a-z0-9-]*\.[a-z0-9-]+$/, { message: 'must be an EC2 instance type such as "t3.large"' }),
@@ -182,8 +183,8 @@ export const awsProvisionSchema = strictObject({
 });
 
 export const hostProvisionSchema = strictObject({
-  aws: awsProvisionSchema,
-});
+  aws: awsProvisionSchema.optional(),
+}).refine((p) => p.aws !== undefined, { path: ["aws"], message: "required: provision.aws is the only kind of host the stack creates" });
 
 export type SnapshotScheduleConfig = z.infer<typeof snapshotScheduleSchema>;
 export type SnapshotCopyConfig = z.infer<typeof snapshotCopySchema>;

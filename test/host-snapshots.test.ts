@@ -48,7 +48,7 @@ describe("hosts[].snapshots.aws validation", () => {
   it("accepts the issue's example (away from the 03:00 backup)", () => {
     const raw = stackWith({ ...byId, schedules: [daily, weekly], copyTo: [{ region: "eu-west-1", keepDays: 30 }] });
     expect(problemsOf(raw)).toEqual([]);
-    const snap = parseStackConfig(raw).hosts[0].snapshots!.aws;
+    const snap = parseStackConfig(raw).hosts[0].snapshots!.aws!;
     expect(snap.target).toBe("instance");
     expect(snap.schedules[0].every).toBe(24);
     expect(snap.copyTo[0].encrypted).toBe(true);
@@ -199,6 +199,13 @@ describe("hosts[].snapshots.aws validation", () => {
     ["overlap allowed", { ...byId, allowOverlapWithBackups: true, schedules: [{ ...daily, at: "03:00" }] }, []],
   ])("%s", (_label, snapshots, expected) => {
     expect(problemsOf(stackWith(snapshots))).toEqual(expected);
+  });
+
+  it("snapshots without aws (hosts elsewhere use their provider's snapshots)", () => {
+    expect(problemsOf({ ...stackWith(undefined), hosts: [{ ...stackWith(undefined).hosts[0], snapshots: { hetzner: {} } }] })).toEqual([
+      { path: "hosts[0].snapshots", message: 'unknown key "hetzner"; accepted: aws' },
+      { path: SP, message: "required: snapshots.aws is the only kind of host snapshots (elsewhere use your provider's snapshot feature)" },
+    ]);
   });
 
   it("compares against every job, in cron form too", () => {
