@@ -27,7 +27,7 @@ export const sha256 = (content: string) => createHash("sha256").update(content, 
 const octal = (mode: number) => mode.toString(8);
 
 /** Where the uninstaller goes: next to the backup command. */
-export function uninstallerPath(input: HostRenderInput): string {
+export function uninstallerPath(input: { readonly host: { readonly paths: { readonly command: string } } }): string {
   return path.posix.join(path.posix.dirname(input.host.paths.command), "openwebui-backup-uninstall");
 }
 

@@ -1,0 +1,166 @@
+/**
+ * BackupJobs: for one host, renders every backup file (command, env file, schedule,
+ * uninstaller), ships them in one self-contained installer over SSH (or runs it locally
+ * when the host is this machine), re-runs it whenever any rendered file changes, and
+ * runs the uninstaller when the component is deleted.
+ *
+ * Two command resources, so that a replacement never uninstalls:
+ *  - `<name>-install`: runs the installer, fed on stdin (a secret: it carries the env file).
+ *    `triggers` is the content hash of all files, so a changed file replaces it, i.e. runs
+ *    the installer again. It has no delete command.
+ *  - `<name>-uninstall`: does nothing on create; on delete it runs the uninstaller that the
+ *    install left on the host. It never changes with the files, so it is deleted only when
+ *    the host's backups are.
+ *
+ * The command strings are plain functions below, so tests execute them for real.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { StackConfig, HostConfig, NotifyConfig } from "../config/schema";
+import { renderHostFiles } from "../scripts/render/host-files";
+import { uninstallerPath } from "../scripts/render/installer";
+import { shellQuote } from "../scripts/render/shell";
+import { HostRenderInput, ResolvedTarget } from "../scripts/render/types";
+
+// ---------------------------------------------------------------- command strings (pure)
+
+/** Prefixes a host path with the install root (`/` means none). */
+export function underRoot(root: string, hostPath: string): string {
+  return root === "/" ? hostPath : `${root.replace(/\/+$/, "")}${hostPath}`;
+}
+
+/** `<command>` as root: directly when already root, else through `sudo -n` (never prompts). */
+function asRoot(args: string): string {
+  return `if [ "$(id -u)" = 0 ]; then ${args}; else sudo -n ${args}; fi`;
+}
+
+/**
+ * Runs the installer it reads on stdin. Saved to a private temporary file first, so that
+ * nothing the installer runs (apt-get, for one) can swallow the rest of the script.
+ * POSIX sh, as the remote login shell runs it.
+ */
+export function installCommand(root: string): string {
+  return [
+    "umask 077",
+    'f=$(mktemp) || exit 1',
+    'cat > "$f" || { rm -f "$f"; exit 1; }',
+    asRoot(`env OPENWEBUI_ROOT=${shellQuote(root)} bash "$f"`),
+    "rc=$?",
+    'rm -f "$f"',
+    'exit "$rc"',
+  ].join("; ");
+}
+
+/** Runs the installed uninstaller; a host where it is gone already has nothing to remove. */
+export function uninstallCommand(root: string, uninstaller: string): string {
+  const p = shellQuote(underRoot(root, uninstaller));
+  return `if [ -x ${p} ]; then ${asRoot(`env OPENWEBUI_ROOT=${shellQuote(root)} bash ${p}`)}; else echo 'openwebui-backup: nothing to uninstall (no '${p}')'; fi`;
+}
+
+// ---------------------------------------------------------------- component
+
+export interface BackupJobsConnection {
+  readonly host: pulumi.Input<string>;
+  readonly user?: pulumi.Input<string>;
+  readonly port?: pulumi.Input<number>;
+  readonly privateKey?: pulumi.Input<string>;
+}
+
+export interface BackupJobsArgs {
+  /** The host's parsed config: jobs, paths, scheduler. Plain: it decides which resources exist. */
+  readonly host: HostConfig;
+  /** Every target the host's jobs name, resolved; managed buckets and keys may be Outputs. */
+  readonly targets: pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>;
+  readonly notify: pulumi.Input<NotifyConfig>;
+  /** Required when a job uses restic. */
+  readonly resticPassword?: pulumi.Input<string | undefined>;
+  /** Written into every file's header; default the current stack. */
+  readonly stack?: pulumi.Input<string>;
+  /**
+   * SSH connection; default `host.connection`. Neither: the host is the machine running
+   * `pulumi up` and the commands run locally. (Later issues pass a provisioned instance here.)
+   */
+  readonly connection?: pulumi.Input<BackupJobsConnection>;
+  /** Install under this directory instead of `/` (tests). */
+  readonly root?: string;
+}
+
+export class BackupJobs extends pulumi.ComponentResource {
+  /** sha256 of all rendered files (a secret: it is computed over credentials too). */
+  public readonly contentHash: pulumi.Output<string>;
+  /** The installer's report ("no changes", or what it changed). */
+  public readonly installLog: pulumi.Output<string>;
+  /** Runs the installer (stdin: the installer, a secret). */
+  public readonly install: command.remote.Command | command.local.Command;
+  /** Runs the uninstaller when deleted. */
+  public readonly uninstall: command.remote.Command | command.local.Command;
+
+  constructor(name: string, args: BackupJobsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("openwebui:host:BackupJobs", name, {}, opts);
+    const root = args.root ?? "/";
+    if (!root.startsWith("/")) throw new pulumi.ResourceError(`BackupJobs ${name}: root must be an absolute path, not ${JSON.stringify(root)}`, this);
+
+    const rendered = pulumi
+      .all([args.stack ?? pulumi.getStack(), args.targets, args.notify, args.resticPassword])
+      .apply(([stack, targets, notify, resticPassword]) => {
+        const input: HostRenderInput = { stack, host: args.host, targets: targets as Record<string, ResolvedTarget>, notify, resticPassword };
+        return renderHostFiles(input);
+      });
+    // The installer carries the env file; the hash is over the credentials too.
+    const installer = pulumi.secret(rendered.apply((r) => r.installer));
+    this.contentHash = pulumi.secret(rendered.apply((r) => r.contentHash));
+
+    const connection = args.connection ?? (args.host.connection ? connectionOf(args.host.connection) : undefined);
+    const uninstall = uninstallCommand(root, uninstallerPath(args));
+    const childOpts = { parent: this };
+
+    if (connection) {
+      this.install = new command.remote.Command(`${name}-install`, { connection, create: installCommand(root), stdin: installer, triggers: [this.contentHash] }, childOpts);
+      this.uninstall = new command.remote.Command(`${name}-uninstall`, { connection, create: "true", delete: uninstall }, { ...childOpts, dependsOn: [this.install] });
+    } else {
+      this.install = new command.local.Command(`${name}-install`, { create: installCommand(root), stdin: installer, triggers: [this.contentHash], interpreter: ["/bin/sh", "-c"] }, childOpts);
+      this.uninstall = new command.local.Command(`${name}-uninstall`, { create: "true", delete: uninstall, interpreter: ["/bin/sh", "-c"] }, { ...childOpts, dependsOn: [this.install] });
+    }
+    this.installLog = this.install.stderr;
+    this.registerOutputs({ contentHash: this.contentHash, installLog: this.installLog });
+  }
+}
+
+/** The SSH connection of `hosts[].connection`, the private key kept secret. */
+export function connectionOf(c: NonNullable<HostConfig["connection"]>): BackupJobsConnection {
+  return { host: c.host, user: c.user, port: c.port, ...(c.privateKey !== undefined ? { privateKey: pulumi.secret(c.privateKey) } : {}) };
+}
+
+export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions {
+  /** Connections that override `hosts[].connection`, by host name (e.g. a provisioned instance's address). */
+  readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
+}
+
+/**
+ * One `BackupJobs` per host with jobs. `targets` holds every configured target resolved
+ * (managed ones as Outputs from their buckets); the secrets come from the config.
+ */
+export function deployBackupJobs(
+  cfg: StackConfig,
+  targets: Record<string, pulumi.Input<ResolvedTarget>>,
+  opts: DeployBackupJobsOptions = {},
+): Record<string, BackupJobs> {
+  const { connections, ...resourceOpts } = opts;
+  const result: Record<string, BackupJobs> = {};
+  for (const host of cfg.hosts) {
+    if (host.jobs.length === 0) continue;
+    const used = [...new Set(host.jobs.flatMap((j) => j.targets))];
+    result[host.name] = new BackupJobs(
+      `backup-jobs-${host.name}`,
+      {
+        host,
+        targets: Object.fromEntries(used.map((t) => [t, targets[t]])),
+        notify: cfg.notify,
+        resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword),
+        connection: connections?.[host.name],
+      },
+      resourceOpts,
+    );
+  }
+  return result;
+}
