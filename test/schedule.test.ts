@@ -5,6 +5,8 @@
  */
 import { execFileSync } from "child_process";
 import { CronExpressionParser } from "cron-parser";
+import { ConfigError, parseStackConfig } from "../config";
+import { rawConfig } from "./support/schedule-fixtures";
 import { cronToSystemd, scheduleFor, scheduleFormat, scheduleProblem, systemdToCron, ScheduleError } from "../scripts/render/schedule";
 
 const BASE = "2024-01-01T00:00:00Z";
@@ -124,5 +126,42 @@ describe("scheduleFor keeps an expression in the scheduler's own format as writt
   ] as const)("%s for %s → %s", (expression, scheduler, expected) => {
     expect(scheduleFor(expression, scheduler)).toBe(expected);
     expect(scheduleProblem(expression, scheduler)).toBeUndefined();
+  });
+});
+
+describe("config: schedules must convert for the host's scheduler", () => {
+  const problems = (host: Record<string, unknown>) => {
+    try {
+      parseStackConfig(rawConfig(host));
+      return [];
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return e.problems;
+    }
+  };
+  const jobs = (schedule: string) => [{ name: "nightly", method: "snapshot", targets: ["disk"], retention: { keep: 3 }, schedule }];
+
+  it("defaults: systemd, 600 s random delay, weekly drill", () => {
+    const host = parseStackConfig(rawConfig()).hosts[0];
+    expect([host.scheduler, host.randomizedDelaySec, host.restoreDrill]).toEqual(["systemd", 600, { enabled: true, schedule: "weekly" }]);
+  });
+
+  it.each([
+    [{ jobs: jobs("0 3 1 * 1") }, "hosts[0].jobs[0].schedule", /cannot run exactly.*EITHER.*Accepted for scheduler systemd/],
+    [{ scheduler: "cron", jobs: jobs("*-*-* 03:00:30") }, "hosts[0].jobs[0].schedule", /second 30.*Accepted for scheduler cron: a 5-field cron expression/],
+    [{ jobs: jobs("*-*-* 25:00") }, "hosts[0].jobs[0].schedule", /not a valid systemd schedule: hour 25/],
+    [{ restoreDrill: { job: "nope" } }, "hosts[0].restoreDrill.job", /unknown job "nope"; jobs of host "gpu-box": nightly, weekly-copy/],
+    [{ restoreDrill: { job: "weekly-copy", target: "offsite" } }, "hosts[0].restoreDrill.target", /does not back up to "offsite"; its targets: disk/],
+    [{ scheduler: "cron", restoreDrill: { schedule: "*-*~01 04:00" } }, "hosts[0].restoreDrill.schedule", /end of the month/],
+    [{ scheduler: "anacron" }, "hosts[0].scheduler", /expected "systemd" or "cron"/],
+    [{ randomizedDelaySec: -1 }, "hosts[0].randomizedDelaySec", /0 to 86400/],
+  ])("%j → %s", (host, at, why) => {
+    const found = problems(host as Record<string, unknown>).filter((p) => p.path === at);
+    expect(found).toHaveLength(1);
+    expect(found[0].message).toMatch(why);
+  });
+
+  it("accepts a cron expression with OR semantics when cron runs it", () => {
+    expect(problems({ scheduler: "cron", jobs: jobs("0 3 1 * 1") })).toEqual([]);
   });
 });
