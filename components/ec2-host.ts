@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
+import * as command from "@pulumi/command";
 import { AwsProvisionConfig } from "../config/host-aws";
 import { DEFAULT_USER_DATA_PATHS, dataDiskCandidates, renderUserData } from "../scripts/render/user-data";
 
@@ -96,7 +97,16 @@ export interface Ec2HostArgs {
   readonly snapshotTags?: Readonly<Record<string, string>>;
   /** Tags on everything created here. */
   readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * How to SSH in to wait for the first boot (user data done, Docker installed). When given,
+   * `readyAddress` resolves only after that, so the Docker provider and backup jobs that use
+   * it do not connect to a half-installed host.
+   */
+  readonly ready?: { readonly user: string; readonly port?: number; readonly privateKey?: pulumi.Input<string> };
 }
+
+/** Waits for cloud-init to finish; fails when the user data failed. */
+export const FIRST_BOOT_WAIT_COMMAND = "cloud-init status --wait >/dev/null";
 
 export class Ec2Host extends pulumi.ComponentResource {
   readonly instance: aws.ec2.Instance;
@@ -110,6 +120,8 @@ export class Ec2Host extends pulumi.ComponentResource {
   readonly privateIp: pulumi.Output<string>;
   /** What SSH and the Docker provider connect to: the public address, else the private one. */
   readonly address: pulumi.Output<string>;
+  /** `address`, resolved once the first boot finished (when `ready` is given; else the same as `address`). */
+  readonly readyAddress: pulumi.Output<string>;
   /** The SSH user of the Debian AMI. */
   readonly loginUser: string = DEBIAN_LOGIN_USER;
 
@@ -201,7 +213,7 @@ export class Ec2Host extends pulumi.ComponentResource {
       on,
     );
 
-    new aws.ec2.VolumeAttachment(
+    const attachment = new aws.ec2.VolumeAttachment(
       `${name}-data-attachment`,
       { instanceId: this.instance.id, volumeId: this.dataVolume.id, deviceName: DATA_DEVICE_NAME, stopInstanceBeforeDetaching: true, ...at },
       on,
@@ -211,6 +223,26 @@ export class Ec2Host extends pulumi.ComponentResource {
     this.publicIp = this.instance.publicIp.apply((ip) => ip ?? "");
     this.privateIp = this.instance.privateIp;
     this.address = pulumi.all([this.instance.publicIp, this.instance.privateIp]).apply(([pub, priv]) => pub || priv);
+    if (args.ready) {
+      const firstBoot = new command.remote.Command(
+        `${name}-first-boot`,
+        {
+          connection: {
+            host: this.address,
+            user: args.ready.user,
+            port: args.ready.port ?? 22,
+            privateKey: args.ready.privateKey === undefined ? undefined : pulumi.secret(args.ready.privateKey),
+          },
+          create: FIRST_BOOT_WAIT_COMMAND,
+          // A new instance boots again from scratch.
+          triggers: [this.instance.id],
+        },
+        { ...on, dependsOn: [attachment] },
+      );
+      this.readyAddress = pulumi.all([this.address, firstBoot.id]).apply(([address]) => address);
+    } else {
+      this.readyAddress = this.address;
+    }
 
     this.registerOutputs({
       instanceId: this.instanceId,

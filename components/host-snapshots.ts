@@ -149,7 +149,7 @@ export interface HostProtection {
   readonly hosts: Record<string, Ec2Host>;
   /** Snapshot policies, by host name. */
   readonly snapshots: Record<string, HostSnapshotPolicy>;
-  /** Addresses of created hosts, by host name: what replaces `connection.host`. */
+  /** Addresses of created hosts, by host name: what replaces `connection.host` (resolved once the first boot is done). */
   readonly addresses: Record<string, pulumi.Output<string>>;
 }
 
@@ -175,11 +175,18 @@ export function deployHostProtection(cfg: StackConfig, opts: DeployHostProtectio
     if (provision) {
       const ec2 = new Ec2Host(
         `host-${host.name}`,
-        { hostName: host.name, stack, provision, webPort: webPort(host), snapshotTags: snapshots ? stackTags : undefined },
+        {
+          hostName: host.name,
+          stack,
+          provision,
+          webPort: webPort(host),
+          snapshotTags: snapshots ? stackTags : undefined,
+          ready: host.connection ? { user: host.connection.user, port: host.connection.port, privateKey: host.connection.privateKey } : undefined,
+        },
         { parent: opts.parent },
       );
       result.hosts[host.name] = ec2;
-      result.addresses[host.name] = ec2.address;
+      result.addresses[host.name] = ec2.readyAddress;
     }
     if (snapshots) {
       const byStack = Boolean(provision) || snapshots.instanceId !== undefined;

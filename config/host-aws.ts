@@ -258,6 +258,9 @@ export function hostAwsProblems(cfg: StackConfig): ConfigProblem[] {
         if (network) add(`${pp}.allowedCidrs[${ci}]`, `${cidr} has host bits set; did you mean ${network}?`);
       });
       if (new Set(provision.allowedCidrs).size !== provision.allowedCidrs.length) add(`${pp}.allowedCidrs`, "lists a CIDR block twice");
+      if (host.connection && host.connection.user === "root") {
+        add(`${hp}.connection.user`, `the Debian image ${pp} starts lets SSH in as "admin", not root; set ${hp}.connection.user: admin`);
+      }
     }
 
     const snap = host.snapshots?.aws;

@@ -26,7 +26,7 @@ function problemsOf(raw: unknown): ConfigProblem[] {
     return [];
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    return e.problems.filter((p) => p.path.startsWith("hosts[0].snapshots") || p.path.startsWith("hosts[0].provision"));
+    return e.problems.filter((p) => ["hosts[0].snapshots", "hosts[0].provision", "hosts[0].connection"].some((prefix) => p.path.startsWith(prefix)));
   }
 }
 
@@ -86,6 +86,12 @@ describe("hosts[].provision.aws validation", () => {
         { path: PP, message: "required: provision.aws is the only kind of host the stack creates" },
       ],
     ],
+    [
+      "SSH as root into the Debian image",
+      { provision: { aws: provision }, connection: { host: "web1.example.org" } },
+      [{ path: "hosts[0].connection.user", message: `the Debian image ${PP} starts lets SSH in as "admin", not root; set hosts[0].connection.user: admin` }],
+    ],
+    ["SSH as admin", { provision: { aws: provision }, connection: { host: "web1.example.org", user: "admin" } }, []],
     ["snapshots of the created host need no instanceId or tags", { provision: { aws: provision }, snapshots: { aws: snap } }, []],
     [
       "snapshots with instanceId on a created host",
@@ -350,6 +356,25 @@ describe("Ec2Host under mocks", () => {
     expect(await promiseOf(ec2.privateIp)).toBe("10.0.1.5");
     expect(await promiseOf(protection.addresses.web1)).toBe("203.0.113.10");
     expect(await promiseOf(ec2.urn as pulumi.Output<string>)).toContain("openwebui:aws:Ec2Host::host-web1");
+  });
+
+  it("with a connection: waits for the first boot over SSH, and only then hands out the address", async () => {
+    const { protection } = await deploy({ provision: { aws: provision }, connection: { host: "placeholder.invalid", user: "admin", port: 2222, privateKey: "PRIVATE KEY" } });
+    expect(await promiseOf(protection.addresses.web1)).toBe("203.0.113.10");
+    const wait = one("command:remote:Command");
+    expect(wait.name).toBe("host-web1-first-boot");
+    expect(wait.inputs.create).toBe("cloud-init status --wait >/dev/null");
+    // The whole connection travels as a secret, because it holds the private key.
+    expect(wait.inputs.connection).toEqual({
+      [pulumi.runtime.specialSigKey]: pulumi.runtime.specialSecretSig,
+      value: { host: "203.0.113.10", user: "admin", port: 2222, privateKey: "PRIVATE KEY" },
+    });
+    expect(wait.inputs.triggers).toEqual(["i-0fedcba9876543210"]);
+  });
+
+  it("without a connection: no SSH wait", async () => {
+    await deploy({ provision: { aws: provision } });
+    expect(resourcesOfType("command:remote:Command")).toEqual([]);
   });
 
   it("an arm64 instance type gets the arm64 image", async () => {
