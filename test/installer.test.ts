@@ -4,7 +4,7 @@
  * scheduler swaps timers for a cron file, credentials are 0600, and shellcheck is clean.
  * systemctl is a stub that records its arguments.
  */
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -186,5 +186,52 @@ describe("shellcheck", () => {
     const r = spawnSync("shellcheck", ["--shell=bash", "-"], { input: script(), encoding: "utf8" });
     expect(r.stdout).toBe("");
     expect(r.status).toBe(0);
+  });
+});
+
+describe("cron lines, executed", () => {
+  it("run the command under flock, append to <job>.cron.log, and skip a run while one holds the lock", () => {
+    const base = path.join(work, "host");
+    const input = hostInput({
+      scheduler: "cron",
+      randomizedDelaySec: 0,
+      paths: { command: `${base}/bin/openwebui-backup`, envFile: `${base}/etc/backup.env`, stagingDir: `${base}/staging`, stateDir: `${base}/state`, lockDir: `${base}/lock`, logDir: `${base}/log` },
+    });
+    fs.mkdirSync(`${base}/bin`, { recursive: true });
+    // A stand-in for the command: prints its arguments and env file, holds the lock for a while when asked.
+    fs.writeFileSync(`${base}/bin/openwebui-backup`, `#!/usr/bin/env bash\necho "args: $* env: $OPENWEBUI_BACKUP_ENV"\n[[ -f '${base}/slow' ]] && sleep 2\nexit 0\n`, { mode: 0o755 });
+    const cron = renderCronFiles(input)[0].content;
+    expect(cron).toMatch(/^SHELL=\/bin\/bash$/m);
+    expect(cron).toMatch(/^PATH=/m);
+    const lines = cron.split("\n").filter((l) => /^[0-9*@]/.test(l));
+    expect(lines).toHaveLength(3); // two jobs and the drill
+    const [nightly, weekly, drill] = lines.map((l) => {
+      const fields = l.split(" ");
+      return { schedule: fields.slice(0, 5).join(" "), user: fields[5], command: fields.slice(6).join(" ") };
+    });
+    expect([nightly.schedule, weekly.schedule, drill.schedule, nightly.user]).toEqual(["0 3 * * *", "30 4 * * 0", "0 0 * * 1", "root"]);
+    const run = (cmd: string) => spawnSync("bash", ["-c", cmd], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
+
+    expect(run(nightly.command).status).toBe(0);
+    expect(run(drill.command).status).toBe(0);
+    expect(fs.readFileSync(`${base}/log/nightly.cron.log`, "utf8")).toBe(`args: run nightly env: ${base}/etc/backup.env\n`);
+    expect(fs.readFileSync(`${base}/log/nightly.restore-drill.cron.log`, "utf8")).toBe(`args: verify nightly env: ${base}/etc/backup.env\n`);
+
+    fs.writeFileSync(`${base}/slow`, "");
+    const holder = spawn("bash", ["-c", weekly.command], { stdio: "ignore" });
+    try {
+      spawnSync("sleep", ["0.5"]);
+      const overtaken = run(weekly.command);
+      expect(overtaken.status).toBe(1); // flock -n: the second run does not wait, and never starts the command
+      expect(fs.readFileSync(`${base}/log/weekly-copy.cron.log`, "utf8")).toBe(`args: run weekly-copy env: ${base}/etc/backup.env\n`); // the holder's line only
+    } finally {
+      holder.kill();
+    }
+    expect(fs.existsSync(`${base}/lock/cron-weekly-copy.lock`)).toBe(true);
+  });
+
+  it("refuses a '%' in a path (cron would turn it into a newline)", () => {
+    const input = hostInput({ scheduler: "cron", paths: { logDir: "/var/log/100%" } });
+    expect(() => renderCronFiles(input)).toThrow(/'%' cannot be written into a cron line/);
   });
 });
