@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, ConfigProblem, parseStackConfig } from "../config";
 import { amiArchitecture, debianAmiQuery, Ec2Host, planIngressRules } from "../components/ec2-host";
-import { deployHostProtection } from "../components/host-snapshots";
+import { deployHostProtection, hostProtectionOutputs } from "../components/host-snapshots";
 import { promiseOf, registered, resourcesOfType } from "./support/pulumi-mocks";
 
 const PP = "hosts[0].provision.aws";
@@ -375,6 +375,16 @@ describe("Ec2Host under mocks", () => {
   it("without a connection: no SSH wait", async () => {
     await deploy({ provision: { aws: provision } });
     expect(resourcesOfType("command:remote:Command")).toEqual([]);
+  });
+
+  it("stack outputs per host: ids, addresses, role and policy, nothing secret", async () => {
+    const { protection } = await deploy({ provision: { aws: provision }, snapshots: { aws: { schedules: [{ name: "daily", every: "24h", at: "04:00", keep: 7 }] } } });
+    const outputs = hostProtectionOutputs(protection);
+    expect(Object.keys(outputs)).toEqual(["web1"]);
+    const web1 = outputs.web1 as Record<string, pulumi.Output<string>>;
+    expect(Object.keys(web1).sort()).toEqual(["instanceId", "privateIp", "publicIp", "roleArn", "snapshotPolicyArn"]);
+    for (const value of Object.values(web1)) expect(await pulumi.isSecret(value)).toBe(false);
+    expect(await promiseOf(web1.publicIp)).toBe("203.0.113.10");
   });
 
   it("an arm64 instance type gets the arm64 image", async () => {
