@@ -10,6 +10,8 @@
  *    or is cut off mid-upload leaves no half-written object behind;
  *  - PUT/POST can be delayed (`slowWritesMs`) so a test can kill the server
  *    while an upload is in flight.
+ * and one fix to s3rver's store: delimiter listings name every folder under the
+ * prefix, including folders that hold only sub-folders (s3rver 3.7 drops those).
  *
  * It runs in its own process so that tests may block their event loop (execFileSync
  * of restic) without starving the server, and so that stop() is a real crash (SIGKILL).
@@ -50,9 +52,31 @@ interface S3rverInstance {
 }
 type S3rverConstructor = new (options: Record<string, unknown>) => S3rverInstance;
 type S3ErrorConstructor = new (code: string, message: string, detail?: Record<string, unknown>) => Error;
+interface ListObjectsOptions {
+  delimiter?: string;
+  startAfter?: string;
+  prefix?: string;
+  maxKeys?: number;
+}
+interface ListObjectsResult {
+  objects: unknown[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+}
+interface FilesystemStoreClass {
+  prototype: {
+    getBucketPath(bucket: string): string;
+    listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>;
+  };
+}
 
 const S3rver: S3rverConstructor = require("s3rver");
 const S3Error: S3ErrorConstructor = require("s3rver/lib/models/error");
+const FilesystemStore: FilesystemStoreClass = require("s3rver/lib/stores/filesystem");
+
+/** s3rver keeps object `a/b/c` as the file `a/b/c._S3rver_object`, and its own bookkeeping under `._S3rver_*`. */
+const OBJECT_FILE_SUFFIX = "._S3rver_object";
+const S3RVER_INTERNAL_PREFIX = "._S3rver_";
 
 /** Counts bytes and computes the digests a client may have declared. */
 class DigestingPassThrough extends Transform {
@@ -142,10 +166,51 @@ function completeBodiesOnly(options: S3ServerProcessOptions): Middleware {
   };
 }
 
+/** True when `dir` holds at least one object file, at any depth. */
+async function holdsAnObject(dir: string): Promise<boolean> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isFile() && entry.name.endsWith(OBJECT_FILE_SUFFIX)) return true;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory() && !entry.name.startsWith(S3RVER_INTERNAL_PREFIX) && (await holdsAnObject(path.join(dir, entry.name)))) return true;
+  }
+  return false;
+}
+
+/**
+ * s3rver's listObjects stops descending at folders below a common prefix before it has
+ * seen an object in them, so `a/` is missing from CommonPrefixes when `a/` holds only
+ * `a/b/c`. Add those folders (for the "/" delimiter that clients use).
+ */
+function listEveryCommonPrefix(): void {
+  const original = FilesystemStore.prototype.listObjects;
+  FilesystemStore.prototype.listObjects = async function (bucket, options) {
+    const result = await original.call(this, bucket, options);
+    const { delimiter = "", prefix = "", startAfter = "" } = options;
+    if (delimiter !== "/") return result;
+    const parent = prefix.slice(0, prefix.lastIndexOf("/") + 1);
+    const parentDir = path.join(this.getBucketPath(bucket), parent);
+    const entries = await fs.readdir(parentDir, { withFileTypes: true }).catch(() => []);
+    const prefixes = new Set(result.commonPrefixes);
+    // A truncated page ends at its last key; later folders belong to the next page.
+    const lastKey = result.isTruncated ? (result.objects[result.objects.length - 1] as { key?: string } | undefined)?.key : undefined;
+    for (const entry of entries) {
+      if (!entry.isDirectory() || entry.name.startsWith(S3RVER_INTERNAL_PREFIX)) continue;
+      const commonPrefix = `${parent}${entry.name}/`;
+      if (!commonPrefix.startsWith(prefix) || commonPrefix <= startAfter || prefixes.has(commonPrefix)) continue;
+      if (lastKey !== undefined && commonPrefix > lastKey) continue;
+      if (await holdsAnObject(path.join(parentDir, entry.name))) prefixes.add(commonPrefix);
+    }
+    return { ...result, commonPrefixes: [...prefixes].sort() };
+  };
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? "") as S3ServerProcessOptions;
   await fs.mkdir(options.dataDir, { recursive: true });
   await fs.mkdir(options.spoolDir, { recursive: true });
+  listEveryCommonPrefix();
 
   const s3rver = new S3rver({
     address: "127.0.0.1",
