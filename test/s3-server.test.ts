@@ -1,0 +1,327 @@
+/**
+ * The test S3 server (test/support/s3-server.ts) against the real restic 0.14 and
+ * rclone 1.60 binaries: what the backup engine's end-to-end tests rely on.
+ */
+import { execFile, spawn } from "child_process";
+import { createHash, randomBytes } from "crypto";
+import { promises as fs } from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
+import { Readable } from "stream";
+import { AwsChunkedDecoder, isAwsChunked, withoutAwsChunkedEncoding } from "./support/aws-chunked";
+import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
+
+const RESTIC_PASSWORD = "correct horse battery staple";
+
+interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a binary without blocking the event loop; rejects with its output when it exits non-zero. */
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, { env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${command} ${args.join(" ")} failed: ${error.message}\n${stdout}\n${stderr}`));
+      else resolve({ code: 0, stdout, stderr });
+    });
+  });
+}
+
+function resticEnv(s3: S3TestServer, cacheDir: string): NodeJS.ProcessEnv {
+  return {
+    ...s3ClientEnv(),
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    RESTIC_PASSWORD,
+    RESTIC_CACHE_DIR: cacheDir,
+  };
+}
+
+function rcloneEnv(s3: S3TestServer): NodeJS.ProcessEnv {
+  return {
+    ...s3ClientEnv(),
+    RCLONE_CONFIG_OWB_TYPE: "s3",
+    RCLONE_CONFIG_OWB_PROVIDER: "Other",
+    RCLONE_CONFIG_OWB_ENDPOINT: s3.endpoint,
+    RCLONE_CONFIG_OWB_ACCESS_KEY_ID: s3.accessKeyId,
+    RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+}
+
+/** relative path → sha256 of every regular file under `root`. */
+async function fileDigests(root: string): Promise<Record<string, string>> {
+  const digests: Record<string, string> = {};
+  async function visit(dir: string): Promise<void> {
+    for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) await visit(full);
+      else if (entry.isFile()) digests[path.relative(root, full)] = createHash("sha256").update(await fs.readFile(full)).digest("hex");
+    }
+  }
+  await visit(root);
+  return digests;
+}
+
+async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** Frames `payload` the way minio-go does for STREAMING-AWS4-HMAC-SHA256-PAYLOAD. */
+function awsChunked(payload: Buffer, chunkSize: number): Buffer {
+  const signature = "0".repeat(64);
+  const parts: Buffer[] = [];
+  for (let offset = 0; offset < payload.length; offset += chunkSize) {
+    const data = payload.subarray(offset, offset + chunkSize);
+    parts.push(Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`), data, Buffer.from("\r\n"));
+  }
+  parts.push(Buffer.from(`0;chunk-signature=${signature}\r\n\r\n`));
+  return Buffer.concat(parts);
+}
+
+async function decode(framed: Buffer, pieceSize: number): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  for (let offset = 0; offset < framed.length; offset += pieceSize) pieces.push(framed.subarray(offset, offset + pieceSize));
+  const decoder = new AwsChunkedDecoder();
+  const out: Buffer[] = [];
+  decoder.on("data", (chunk: Buffer) => out.push(chunk));
+  await new Promise<void>((resolve, reject) => {
+    decoder.on("end", resolve).on("error", reject);
+    Readable.from(pieces).on("error", reject).pipe(decoder);
+  });
+  return Buffer.concat(out);
+}
+
+describe("aws-chunked decoding", () => {
+  const payload = randomBytes(70_000);
+
+  it.each([
+    ["whole body at once", 8192, 1_000_000],
+    ["one byte at a time", 8192, 1],
+    ["pieces that split headers and CRLFs", 8192, 7],
+    ["64 KiB chunks like minio-go", 65536, 4096],
+  ])("decodes %s", async (_name, chunkSize, pieceSize) => {
+    expect((await decode(awsChunked(payload, chunkSize), pieceSize)).equals(payload)).toBe(true);
+  });
+
+  it("decodes an empty body", async () => {
+    expect((await decode(awsChunked(Buffer.alloc(0), 8192), 5)).length).toBe(0);
+  });
+
+  it.each([
+    ["truncated before the final chunk", (framed: Buffer) => framed.subarray(0, framed.length - 90), /ended early/],
+    ["a chunk size that is not hex", (framed: Buffer) => Buffer.concat([Buffer.from("zz;chunk-signature=0\r\n"), framed]), /not hex/],
+    ["data longer than its chunk size", (framed: Buffer) => Buffer.from(framed.toString("latin1").replace(/^[0-9a-f]+;/, "10;"), "latin1"), /CRLF/],
+  ])("rejects %s", async (_name, corrupt, message) => {
+    await expect(decode(corrupt(awsChunked(payload, 8192)), 1000)).rejects.toThrow(message);
+  });
+
+  it.each([
+    [{ "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" }, true],
+    [{ "content-encoding": "gzip, aws-chunked" }, true],
+    [{ "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, false],
+    [{ "x-amz-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }, false],
+    [{}, false],
+  ])("isAwsChunked(%j) is %s", (headers, expected) => {
+    expect(isAwsChunked(headers)).toBe(expected);
+  });
+
+  it.each([
+    ["aws-chunked", undefined],
+    ["gzip,aws-chunked", "gzip"],
+    ["gzip", "gzip"],
+    [undefined, undefined],
+  ])("content-encoding %j without aws-chunked is %j", (input, expected) => {
+    expect(withoutAwsChunkedEncoding(input)).toBe(expected);
+  });
+});
+
+describe("s3ClientEnv", () => {
+  it("drops AWS_CA_BUNDLE, turns on rclone fast-list and leaves the base environment alone", () => {
+    const base = { AWS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt", PATH: "/usr/bin" };
+    const env = s3ClientEnv(base);
+    expect(env).toEqual({ PATH: "/usr/bin", RCLONE_FAST_LIST: "true" });
+    expect(base.AWS_CA_BUNDLE).toBe("/etc/ssl/certs/ca-certificates.crt");
+  });
+});
+
+describe("test S3 server with restic and rclone", () => {
+  let s3: S3TestServer;
+  let work: string;
+  let source: string;
+  let sourceDigests: Record<string, string>;
+  let sourceBytes: number;
+
+  beforeAll(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), "s3-server-test-"));
+    source = path.join(work, "source");
+    const files: Record<string, Buffer> = {
+      // > 10 MB: several restic chunks, several rclone multipart parts.
+      "big file.bin": randomBytes(12 * 1024 * 1024 + 123),
+      "notes.txt": Buffer.from("plain text\n"),
+      "dir one/sub/deeper/a b.txt": Buffer.from("only reachable through folders that hold only folders\n"),
+      "ünïcödé/ファイル 名.txt": Buffer.from("unicode names\n"),
+    };
+    for (const [name, content] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(source, name)), { recursive: true });
+      await fs.writeFile(path.join(source, name), content);
+    }
+    sourceDigests = await fileDigests(source);
+    sourceBytes = Object.values(files).reduce((sum, content) => sum + content.length, 0);
+    s3 = await startS3Server();
+    await s3.createBucket("backups");
+  }, 60_000);
+
+  afterAll(async () => {
+    await s3?.stop();
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it("listens on a random 127.0.0.1 port with the s3rver account", () => {
+    expect(s3.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(s3.endpoint).not.toBe("http://127.0.0.1:4568");
+    expect([s3.accessKeyId, s3.secretAccessKey]).toEqual(["S3RVER", "S3RVER"]);
+  });
+
+  it("restic: init, backup, check --read-data and restore give back identical files", async () => {
+    const env = resticEnv(s3, path.join(work, "restic-cache"));
+    const repo = ["-r", `s3:${s3.endpoint}/backups/restic/host1`];
+    await run("restic", [...repo, "init"], env);
+    const backup = await run("restic", [...repo, "backup", "--host", "host1", "--json", source], env);
+    const summary = backup.stdout.split("\n").filter(Boolean).map((line) => JSON.parse(line)).find((msg) => msg.message_type === "summary");
+    expect(summary.files_new).toBe(Object.keys(sourceDigests).length);
+    expect(summary.total_bytes_processed).toBe(sourceBytes);
+
+    const check = await run("restic", [...repo, "check", "--read-data"], env);
+    expect(check.stdout).toContain("no errors were found");
+
+    const target = path.join(work, "restic-restore");
+    await run("restic", [...repo, "restore", "latest", "--target", target], env);
+    expect(await fileDigests(path.join(target, source))).toEqual(sourceDigests);
+
+    // The packs hold the payload, not aws-chunked framing (restic data is encrypted, random data does not compress).
+    const stored = await s3.bytesStored("backups", "restic/host1/data/");
+    expect(stored).toBeGreaterThan(sourceBytes);
+    expect(stored).toBeLessThan(sourceBytes + 64 * 1024);
+  });
+
+  it.each([
+    ["single PUTs", "rclone/plain", []],
+    ["multipart uploads", "rclone/multipart", ["--s3-upload-cutoff", "5M", "--s3-chunk-size", "5M"]],
+  ])("rclone: copy up with %s, check, copy back gives identical files", async (_name, prefix, flags) => {
+    const env = rcloneEnv(s3);
+    await run("rclone", ["copy", ...flags, source, `owb:backups/${prefix}`], env);
+    await run("rclone", ["check", source, `owb:backups/${prefix}`], env);
+    const back = path.join(work, prefix.replace("/", "-"));
+    await run("rclone", ["copy", `owb:backups/${prefix}`, back], env);
+    await run("rclone", ["check", source, back], env);
+    expect(await fileDigests(back)).toEqual(sourceDigests);
+    expect(await s3.bytesStored("backups", `${prefix}/`)).toBe(sourceBytes);
+  });
+
+  it("rclone lsf --dirs-only sees folders that hold only folders, flat and recursive", async () => {
+    const env = rcloneEnv(s3);
+    await run("rclone", ["copy", source, "owb:backups/listing"], env);
+    const flat = await run("rclone", ["lsf", "--dirs-only", "owb:backups/listing"], env);
+    expect(flat.stdout.split("\n").filter(Boolean).sort()).toEqual(["dir one/", "ünïcödé/"]);
+    const nested = await run("rclone", ["lsf", "--dirs-only", "owb:backups/listing/dir one"], env);
+    expect(nested.stdout.split("\n").filter(Boolean)).toEqual(["sub/"]);
+    const recursive = await run("rclone", ["lsf", "-R", "--dirs-only", "owb:backups/listing"], env);
+    expect(recursive.stdout.split("\n").filter(Boolean).sort()).toEqual(["dir one/", "dir one/sub/", "dir one/sub/deeper/", "ünïcödé/"]);
+  });
+
+  it("bytesStored counts only the objects under the prefix", async () => {
+    const env = rcloneEnv(s3);
+    await run("rclone", ["copy", source, "owb:backups/counted"], env);
+    expect(await s3.bytesStored("backups", "counted/")).toBe(sourceBytes);
+    expect(await s3.bytesStored("backups", "counted/dir one/")).toBe(Buffer.byteLength("only reachable through folders that hold only folders\n"));
+    expect(await s3.bytesStored("backups", "nothing-here/")).toBe(0);
+    expect(await s3.bytesStored("no-such-bucket")).toBe(0);
+  });
+
+  it("stores nothing from an upload that is cut off mid-body", async () => {
+    const { port } = new URL(s3.endpoint);
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/backups/cut/half.bin", headers: { "content-length": 1_000_000 } });
+      req.on("error", () => resolve());
+      req.write(Buffer.alloc(500_000), () => setTimeout(() => req.destroy(), 100));
+    });
+    // Give the server a moment to notice the closed connection; the object must never appear.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await s3.bytesStored("backups", "cut/")).toBe(0);
+    expect((await fetch(`${s3.endpoint}/backups/cut/half.bin`)).status).toBe(404);
+  });
+});
+
+describe("test S3 server dying mid-backup", () => {
+  let s3: S3TestServer;
+  let work: string;
+
+  beforeAll(async () => {
+    work = await fs.mkdtemp(path.join(os.tmpdir(), "s3-server-crash-test-"));
+    await fs.mkdir(path.join(work, "source"));
+    await fs.writeFile(path.join(work, "source", "data.bin"), randomBytes(3 * 1024 * 1024));
+    // Every PUT/POST is held 700 ms, so uploads are in flight when the server is killed.
+    s3 = await startS3Server({ slowWritesMs: 700 });
+    await s3.createBucket("crash");
+  }, 60_000);
+
+  afterAll(async () => {
+    await s3?.stop();
+    if (work) await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it("stop() makes a running restic backup fail; after restart() on the same port the next backup succeeds", async () => {
+    const env = resticEnv(s3, path.join(work, "cache"));
+    const repo = ["-r", `s3:${s3.endpoint}/crash/repo`];
+    const source = path.join(work, "source");
+    await run("restic", [...repo, "init"], env);
+
+    const backup = spawn("restic", [...repo, "backup", "--host", "crash-test", source], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    backup.stderr.on("data", (text: Buffer) => (stderr += text.toString()));
+    backup.stdout.resume();
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => backup.on("exit", (code, signal) => resolve({ code, signal })));
+
+    try {
+      // The backup has taken its lock and is now uploading data: kill the server under it.
+      await waitFor("restic's lock to be stored", 20_000, async () => (await s3.bytesStored("crash", "repo/locks/")) > 0);
+      const endpoint = s3.endpoint;
+      await s3.stop();
+      await s3.stop(); // safe twice
+
+      // restic 0.14 notices (connection refused) and retries; it would give up only after ~2.5 minutes,
+      // so once it has reported the failed save we end it the way a job timeout would.
+      await waitFor("restic to report a failed save", 30_000, () => /returned error, retrying/.test(stderr));
+      expect(stderr).toMatch(/connection refused/);
+      expect(backup.exitCode).toBeNull(); // it did not finish without the server
+      backup.kill("SIGKILL");
+      const result = await exited;
+      expect(result.code === 0).toBe(false);
+
+      // Nothing half-written: no snapshot, and no data pack from the interrupted upload.
+      expect(await s3.bytesStored("crash", "repo/snapshots/")).toBe(0);
+      expect(await s3.bytesStored("crash", "repo/data/")).toBe(0);
+
+      await s3.restart();
+      expect(s3.endpoint).toBe(endpoint);
+      await s3.restart(); // restarting a running server is a stop + start
+
+      await run("restic", [...repo, "backup", "--host", "crash-test", source], env);
+      const snapshots = JSON.parse((await run("restic", [...repo, "snapshots", "--json"], env)).stdout);
+      expect(snapshots).toHaveLength(1);
+      // The killed run left its lock behind; check needs an exclusive lock, so clear stale ones first.
+      await run("restic", [...repo, "unlock"], env);
+      const check = await run("restic", [...repo, "check", "--read-data"], env);
+      expect(check.stdout).toContain("no errors were found");
+    } finally {
+      if (backup.exitCode === null && backup.signalCode === null) backup.kill("SIGKILL");
+    }
+  }, 90_000);
+});
