@@ -259,6 +259,32 @@ describe("test S3 server with restic and rclone", () => {
   });
 });
 
+describe("test S3 server options", () => {
+  it("keeps objects in the given dataDir, so a new server over it serves them", async () => {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "s3-server-data-"));
+    try {
+      const first = await startS3Server({ dataDir });
+      await first.createBucket("kept");
+      expect((await fetch(`${first.endpoint}/kept/a/b.txt`, { method: "PUT", body: "hello" })).status).toBe(200);
+      await first.stop();
+
+      const second = await startS3Server({ dataDir });
+      try {
+        expect(await (await fetch(`${second.endpoint}/kept/a/b.txt`)).text()).toBe("hello");
+        expect(await second.bytesStored("kept", "a/")).toBe(5);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("rejects a negative slowWritesMs", async () => {
+    await expect(startS3Server({ slowWritesMs: -1 })).rejects.toThrow(/slowWritesMs must be a number of milliseconds >= 0/);
+  });
+});
+
 describe("test S3 server dying mid-backup", () => {
   let s3: S3TestServer;
   let work: string;
