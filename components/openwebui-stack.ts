@@ -1,7 +1,9 @@
 /**
  * The Open WebUI stack on one Docker host: Open WebUI, optionally Ollama, their data
  * locations and a secret key that survives updates. Containers may be replaced at will;
- * the data volumes are never deleted by Pulumi (`retainOnDelete`).
+ * the data volumes are never deleted by Pulumi (`retainOnDelete`): `pulumi destroy` only
+ * forgets them. To really delete the data, on the host after the destroy:
+ * `docker volume rm open-webui ollama` (or the configured names; bind directories with `rm -r`).
  *
  * Planning (names, env, ports, mounts, URLs) is in the pure functions below; the component
  * only wires resources.
