@@ -210,6 +210,7 @@ files_of() { find "$1" -type f | wc -l | tr -d ' '; }
 stage() {
   local src=$1 dest=$2 f pattern
   local -a rsync_args=(-a --numeric-ids)
+  [[ -n "$src" && -d "$src" && -n "$dest" ]] || die "staging needs an existing data directory (got \"$src\")"
   rm -rf -- "$dest"
   mkdir -p -- "$dest/data"
   sqlite_files
@@ -259,6 +260,8 @@ with_target() {
   (
     local type
     type=$(target_setting "$t" TYPE)
+    # No rclone.conf: the remote "owb" is defined by these variables alone.
+    export RCLONE_CONFIG=/dev/null
     case "$type" in
       s3)
         export RCLONE_CONFIG_OWB_TYPE=s3
@@ -350,6 +353,8 @@ ship_restic() {
     log "$t: initialising restic repository"
     restic init >/dev/null
   fi
+  # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
+  restic unlock >/dev/null 2>&1 || true
   local summary added
   # Backing up "." from inside the stage keeps snapshot paths short (/data, /manifest.json)
   # and the same every run, so restic finds its parent snapshot and skips unchanged files.
@@ -387,15 +392,23 @@ restore_restic() {
 
 # Folders of complete snapshots, oldest first: complete means the manifest was uploaded,
 # which happens only after the data was copied and checked.
+# rclone_list <args…>: rclone lsf, where a folder that does not exist yet (exit 3, first run
+# on a local target) lists as empty; any other failure is a failure.
+rclone_list() {
+  local rc=0
+  rclone lsf "$@" || rc=$?
+  ((rc == 0 || rc == 3))
+}
+
 complete_folders() {
   local listing
-  listing=$(rclone lsf --max-depth 2 --files-only --include "/open-webui-backup-*/$MANIFEST" "$1") || return 1
+  listing=$(rclone_list --max-depth 2 --files-only --include "/open-webui-backup-*/$MANIFEST" "$1" 2>/dev/null) || return 1
   sed -n "s|^\(open-webui-backup-[0-9]\{8\}T[0-9]\{6\}Z\)/$MANIFEST\$|\1|p" <<<"$listing" | sort
 }
 
 all_folders() {
   local listing
-  listing=$(rclone lsf --dirs-only "$1") || return 1
+  listing=$(rclone_list --dirs-only "$1" 2>/dev/null) || return 1
   sed -n 's|/$||p' <<<"$listing" | { grep -E "$SNAPSHOT_FOLDER_PATTERN" || true; } | sort
 }
 
@@ -515,8 +528,11 @@ cmd_run() {
   consistency=$(job_setting CONSISTENCY)
   log "start: method $method, targets $(job_targets), consistency $consistency"
 
+  # Each step runs in a subshell so its failure can be handled here. `set +e` lets this shell
+  # see the status; the subshell turns errexit back on, since it inherits the +e.
   set +e
   (
+    set -e
     trap on_exit EXIT # traps are not inherited: this subshell must bring back what it suspends
     data=$(data_dir)
     stage_dir="$OWB_STAGING_DIR/$JOB"
@@ -543,7 +559,10 @@ cmd_run() {
     local t_started
     t_started=$(date -u +%s)
     set +e
-    (with_target "$t" "ship_$method" "$t" "$stage_dir")
+    (
+      set -e
+      with_target "$t" "ship_$method" "$t" "$stage_dir"
+    )
     rc=$?
     set -e
     if ((rc == 0)); then
@@ -632,6 +651,7 @@ cmd_verify() {
   log "verify: restoring the latest snapshot from $t into scratch"
   set +e
   (
+    set -e
     restore_into "$t" latest "$scratch/data"
     show_manifest "$scratch/data.manifest.json"
     check_databases "$scratch/data" require

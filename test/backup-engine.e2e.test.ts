@@ -1,0 +1,330 @@
+/**
+ * The backup engine end to end, for real: the rendered command backs up an Open WebUI-shaped
+ * data directory with real sqlite3, rsync, restic and rclone to a local directory and to an
+ * S3 server on 127.0.0.1, restores, and the result is compared file by file.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as path from "path";
+import { HostSandbox } from "./support/host-sandbox";
+import {
+  WEBUI_TABLES,
+  buildDataDir,
+  integrityCheck,
+  isDatabaseFile,
+  isExcluded,
+  rowCounts,
+  treeHashes,
+} from "./support/openwebui-data";
+import { S3TestServer, startS3Server } from "./support/s3-server";
+
+jest.setTimeout(240_000);
+
+let s3: S3TestServer;
+let bucketCounter = 0;
+
+beforeAll(async () => {
+  s3 = await startS3Server();
+});
+afterAll(async () => {
+  await s3?.stop();
+});
+
+async function newBucket(): Promise<string> {
+  const name = `backups-${++bucketCounter}`;
+  await s3.createBucket(name);
+  return name;
+}
+
+function s3Target(bucket: string) {
+  return { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+}
+
+function stackConfig(sandbox: HostSandbox, job: Record<string, unknown>, targets: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return {
+    targets,
+    hosts: [{ name: "web1", data: { dir: sandbox.dataDir }, containers: ["open-webui", "ollama"], jobs: [{ name: "nightly", ...job }] }],
+    resticPassword: "correct horse battery staple",
+    ...extra,
+  };
+}
+
+/** The restored tree equals the source: files by sha256, databases by integrity and rows, excludes absent. */
+function expectSameData(source: string, restored: string) {
+  const skip = (rel: string) => isDatabaseFile(rel) || isExcluded(rel);
+  const expected = treeHashes(source, skip);
+  const actual = treeHashes(restored, isDatabaseFile);
+  expect(actual).toEqual(expected);
+  expect(fs.existsSync(path.join(restored, "cache"))).toBe(false);
+  expect(fs.existsSync(path.join(restored, "audit.log"))).toBe(false);
+  for (const db of ["webui.db", "vector_db/chroma.sqlite3"]) {
+    expect(integrityCheck(path.join(restored, db))).toBe("ok");
+  }
+  expect(rowCounts(path.join(restored, "webui.db"), WEBUI_TABLES)).toEqual(rowCounts(path.join(source, "webui.db"), WEBUI_TABLES));
+  expect(rowCounts(path.join(restored, "vector_db/chroma.sqlite3"), ["embeddings", "collections"])).toEqual(
+    rowCounts(path.join(source, "vector_db/chroma.sqlite3"), ["embeddings", "collections"]),
+  );
+}
+
+/** A local HTTP listener standing in for the alert webhook. */
+async function webhookListener(): Promise<{ url: string; bodies: any[]; close: () => Promise<void> }> {
+  const bodies: any[] = [];
+  const server = http.createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      bodies.push(JSON.parse(body));
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  return { url: `http://127.0.0.1:${port}/hook/secret-token`, bodies, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+describe.each([
+  ["restic", { method: "restic", retention: { daily: 7, weekly: 4 } }],
+  ["snapshot", { method: "snapshot", retention: { keep: 2 } }],
+])("method %s", (method, job) => {
+  let sandbox: HostSandbox;
+  beforeEach(() => {
+    sandbox = new HostSandbox();
+    buildDataDir(sandbox.dataDir);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  it.each(["s3", "local"])("backs up to a %s target and restores every file intact", async (kind) => {
+    const targets = kind === "s3" ? { offsite: s3Target(await newBucket()) } : { offsite: { type: "local", path: path.join(sandbox.root, "nas") } };
+    sandbox.install(stackConfig(sandbox, { ...job, targets: ["offsite"] }, targets));
+    await sandbox.ok(["run", "nightly"]);
+
+    const list = await sandbox.ok(["list", "nightly"]);
+    expect(list.stdout).toMatch(method === "restic" ? /1 snapshots/ : /^open-webui-backup-\d{8}T\d{6}Z$/m);
+
+    const restored = path.join(sandbox.root, "restored");
+    const r = await sandbox.ok(["restore", "nightly", "--to", restored]);
+    expect(r.stderr).toMatch(/integrity: webui\.db: ok/);
+    expect(r.stderr).toMatch(/integrity: vector_db\/chroma\.sqlite3: ok/);
+    expectSameData(sandbox.dataDir, restored);
+
+    const verify = await sandbox.ok(["verify", "nightly"]);
+    expect(verify.stderr).toMatch(/verify ok/);
+    const state = JSON.parse(fs.readFileSync(path.join(sandbox.paths.stateDir, "nightly.json"), "utf8"));
+    expect(state).toMatchObject({ host: "web1", job: "nightly", method, outcome: "success" });
+    expect(state.bytes).toBeGreaterThan(3_000_000);
+    expect(sandbox.dockerCalls()).toEqual([]); // consistency online: containers untouched
+  });
+
+  it("keeps writing while an online backup runs, and the restored database is consistent", async () => {
+    sandbox.install(stackConfig(sandbox, { ...job, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
+    const db = path.join(sandbox.dataDir, "webui.db");
+    const writer = spawn("python3", [path.join(__dirname, "support", "webui-writer.py"), db, "0.005"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    writer.stdout.on("data", (c) => (out += c));
+    await new Promise<void>((resolve) => writer.stdout.once("data", () => resolve()));
+    await sandbox.ok(["run", "nightly"]);
+    writer.kill("SIGTERM");
+    await new Promise((r) => writer.once("exit", r));
+    const stats = JSON.parse(out.trim().split("\n").pop()!);
+    expect(stats.failures).toEqual([]);
+    expect(stats.committed).toBeGreaterThan(0);
+
+    const restored = path.join(sandbox.root, "restored");
+    await sandbox.ok(["restore", "nightly", "--to", restored]);
+    expect(integrityCheck(path.join(restored, "webui.db"))).toBe("ok");
+    const restoredChats = rowCounts(path.join(restored, "webui.db"), ["chat"]).chat;
+    // A snapshot from during the run: at least the rows from before it, at most those after it.
+    expect(restoredChats).toBeGreaterThanOrEqual(200);
+    expect(restoredChats).toBeLessThanOrEqual(200 + stats.committed);
+  });
+
+  it("restores in place: stops the containers only for the swap, keeps a safety copy, starts them again", async () => {
+    sandbox.install(stackConfig(sandbox, { ...job, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
+    await sandbox.ok(["run", "nightly"]);
+    const before = treeHashes(sandbox.dataDir, (rel) => isDatabaseFile(rel) || isExcluded(rel));
+    fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "report 2024 final.pdf"), "overwritten by mistake");
+    fs.rmSync(path.join(sandbox.dataDir, "vector_db"), { recursive: true });
+
+    const r = await sandbox.ok(["restore", "nightly", "--in-place"]);
+    expect(treeHashes(sandbox.dataDir, isDatabaseFile)).toEqual(before);
+    expect(integrityCheck(path.join(sandbox.dataDir, "webui.db"))).toBe("ok");
+    const safety = fs.readdirSync(sandbox.root).filter((n) => n.startsWith("data.before-restore-"));
+    expect(safety).toHaveLength(1);
+    expect(fs.readFileSync(path.join(sandbox.root, safety[0], "uploads", "report 2024 final.pdf"), "utf8")).toBe("overwritten by mistake");
+    expect(sandbox.dockerCalls().filter((c) => !c.startsWith("inspect"))).toEqual(["stop open-webui", "stop ollama", "start open-webui", "start ollama"]);
+    expect(r.stderr).toMatch(/previous data is kept in/);
+  });
+});
+
+describe("failures lose nothing", () => {
+  let sandbox: HostSandbox;
+  beforeEach(() => {
+    sandbox = new HostSandbox();
+    buildDataDir(sandbox.dataDir);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  it.each([
+    ["snapshot", { method: "snapshot", retention: { keep: 1 } }],
+    ["restic", { method: "restic", retention: { keep: 1 } }],
+  ])("%s: the S3 server dies mid-upload → non-zero exit, webhook posted, nothing pruned, next run succeeds", async (method, job) => {
+    const slow = await startS3Server({ slowWritesMs: 300 });
+    const hook = await webhookListener();
+    try {
+      await slow.createBucket("backups");
+      const target = { ...s3Target("backups"), endpoint: slow.endpoint };
+      sandbox.install(stackConfig(sandbox, { ...job, targets: ["offsite"] }, { offsite: target }, { notify: { webhookUrl: hook.url } }));
+      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767225600" });
+      const firstList = (await sandbox.ok(["list", "nightly"])).stdout;
+
+      fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "new.bin"), Buffer.alloc(2_000_000, 7));
+      const running = sandbox.run(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767312000" });
+      await new Promise((r) => setTimeout(r, 1500));
+      await slow.stop();
+      const failed = await running;
+      expect(failed.code).not.toBe(0);
+      expect(failed.stderr).toMatch(/offsite: FAILED/);
+      expect(hook.bodies).toHaveLength(1);
+      expect(hook.bodies[0]).toMatchObject({ host: "web1", job: "nightly", outcome: "failure" });
+      expect(JSON.parse(fs.readFileSync(path.join(sandbox.paths.stateDir, "nightly.json"), "utf8")).outcome).toBe("failure");
+      // No secret reached the log or the webhook.
+      expect(failed.stderr).not.toContain("secret-token");
+      expect(JSON.stringify(hook.bodies)).not.toContain(slow.secretAccessKey + "x");
+
+      await slow.restart();
+      // The old backup is still there and restorable.
+      expect((await sandbox.ok(["list", "nightly"])).stdout).toContain(firstList.split("\n").find((l) => /open-webui-backup-|^[0-9a-f]{8} /.test(l)) ?? "");
+      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767398400" });
+      const restored = path.join(sandbox.root, "restored");
+      await sandbox.ok(["restore", "nightly", "--to", restored]);
+      expectSameData(sandbox.dataDir, restored);
+      if (method === "snapshot") {
+        // keep: 1 → only the newest complete folder remains; the failed run's leftovers are gone.
+        expect((await sandbox.ok(["list", "nightly"])).stdout.trim().split("\n")).toEqual(["open-webui-backup-20260103T000000Z"]);
+      }
+    } finally {
+      await hook.close();
+      await slow.stop();
+    }
+  });
+
+  it("refuses a second concurrent run of the same job instead of waiting", async () => {
+    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
+    fs.mkdirSync(sandbox.paths.lockDir, { recursive: true });
+    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sleep", "30"]);
+    await new Promise((r) => setTimeout(r, 300));
+    try {
+      const started = Date.now();
+      const r = await sandbox.run(["run", "nightly"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/another run of job nightly holds/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      holder.kill();
+    }
+  });
+
+  it("consistency stop: containers stopped only for staging and started again although the upload fails", async () => {
+    const nas = path.join(sandbox.root, "nas");
+    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"], consistency: "stop" }, { nas: { type: "local", path: nas } }));
+    fs.writeFileSync(nas, "a file where the target directory should be"); // the upload cannot succeed
+    const r = await sandbox.run(["run", "nightly"]);
+    expect(r.code).not.toBe(0);
+    expect(sandbox.dockerCalls().filter((c) => !c.startsWith("inspect"))).toEqual(["stop open-webui", "stop ollama", "start open-webui", "start ollama"]);
+    // Started before any upload was attempted: the log says so in order.
+    expect(r.stderr.indexOf("resumed container ollama")).toBeLessThan(r.stderr.indexOf("nas: FAILED"));
+  });
+
+  it("consistency pause: containers unpaused even when staging itself fails", async () => {
+    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"], consistency: "pause" }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
+    fs.writeFileSync(path.join(sandbox.dataDir, "webui.db"), "this is not a database");
+    const r = await sandbox.run(["run", "nightly"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/staging failed; nothing was shipped or pruned/);
+    expect(sandbox.dockerCalls().filter((c) => !c.startsWith("inspect"))).toEqual(["pause open-webui", "pause ollama", "unpause open-webui", "unpause ollama"]);
+  });
+
+  it("leaves a container that was already stopped alone", async () => {
+    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"], consistency: "stop" }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
+    sandbox.setContainerState("ollama", "exited");
+    await sandbox.ok(["run", "nightly"]);
+    expect(sandbox.dockerCalls().filter((c) => !c.startsWith("inspect"))).toEqual(["stop open-webui", "start open-webui"]);
+  });
+
+  it("verify fails when the newest backup is damaged", async () => {
+    const nas = path.join(sandbox.root, "nas");
+    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"] }, { nas: { type: "local", path: nas } }));
+    await sandbox.ok(["run", "nightly"]);
+    const [folder] = fs.readdirSync(path.join(nas, "web1", "nightly"));
+    fs.writeFileSync(path.join(nas, "web1", "nightly", folder, "data", "webui.db"), Buffer.alloc(8192, 1));
+    const r = await sandbox.run(["verify", "nightly"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/verify FAILED/);
+    expect(fs.readdirSync(sandbox.paths.stagingDir)).toEqual([]); // scratch cleaned up
+  });
+});
+
+describe("data in a Docker named volume", () => {
+  let sandbox: HostSandbox;
+  beforeEach(() => (sandbox = new HostSandbox()));
+  afterEach(() => sandbox.cleanup());
+
+  const volumeConfig = (sb: HostSandbox) => ({
+    targets: { nas: { type: "local", path: path.join(sb.root, "nas") } },
+    hosts: [{ name: "web1", data: { volume: "open-webui" }, jobs: [{ name: "nightly", method: "snapshot", targets: ["nas"], retention: { keep: 2 } }] }],
+  });
+
+  it("resolves the data directory with docker volume inspect", async () => {
+    const mountpoint = path.join(sandbox.root, "volumes", "open-webui", "_data");
+    buildDataDir(mountpoint);
+    sandbox.setVolume("open-webui", mountpoint);
+    sandbox.install(volumeConfig(sandbox));
+    await sandbox.ok(["run", "nightly"]);
+    expect(sandbox.dockerCalls()).toContain("volume inspect --format {{ .Mountpoint }} open-webui");
+    const restored = path.join(sandbox.root, "restored");
+    await sandbox.ok(["restore", "nightly", "--to", restored]);
+    expectSameData(mountpoint, restored);
+  });
+
+  it("fails clearly when the volume does not exist", async () => {
+    sandbox.install(volumeConfig(sandbox));
+    const r = await sandbox.run(["run", "nightly"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/Docker volume "open-webui" not found on this host/);
+  });
+});
+
+describe("hostile values stay data", () => {
+  let sandbox: HostSandbox;
+  beforeEach(() => {
+    sandbox = new HostSandbox();
+    buildDataDir(sandbox.dataDir);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  it("a target path full of shell syntax is used literally and nothing executes", async () => {
+    const evil = path.join(sandbox.root, "nas $(touch PWNED1) `touch PWNED2` 'q' \"dq\" ; touch PWNED3");
+    const hook = "http://127.0.0.1:9/$(touch PWNED4)";
+    expect(() =>
+      sandbox.install({
+        targets: { nas: { type: "local", path: evil } },
+        hosts: [{ name: "web1", data: { dir: sandbox.dataDir }, jobs: [{ name: "nightly", method: "snapshot", targets: ["nas"], retention: { keep: 1 } }] }],
+        notify: { webhookUrl: hook },
+      }),
+    ).toThrow(/notify\.webhookUrl: must not contain whitespace, quotes, backticks, '\$'/);
+    sandbox.install({
+      targets: { nas: { type: "local", path: evil } },
+      hosts: [{ name: "web1", data: { dir: sandbox.dataDir }, jobs: [{ name: "nightly", method: "restic", targets: ["nas"], retention: { keep: 1 } }] }],
+      resticPassword: "pw $(touch PWNED5) `touch PWNED6` ' \" \n newline",
+    });
+    await sandbox.ok(["run", "nightly"]);
+    expect(fs.existsSync(path.join(evil, "web1", "nightly", "config"))).toBe(true); // the restic repository, at the literal path
+    const restored = path.join(sandbox.root, "restored");
+    await sandbox.ok(["restore", "nightly", "--to", restored]);
+    expectSameData(sandbox.dataDir, restored);
+    for (const dir of [sandbox.root, process.cwd(), sandbox.paths.stagingDir, path.dirname(sandbox.paths.command)]) {
+      if (fs.existsSync(dir)) expect(fs.readdirSync(dir).filter((n) => n.startsWith("PWNED"))).toEqual([]);
+    }
+  });
+});

@@ -1,0 +1,134 @@
+/**
+ * A host in a temporary directory: the rendered backup command and env file installed
+ * there, every working path inside it, and a `docker` stub on PATH that records its calls.
+ * Scripts run for real (bash, sqlite3, rsync, restic, rclone); only docker is stubbed.
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig } from "../../config";
+import { renderBackupFiles } from "../../scripts/render/backup";
+import { plainTargets } from "../../scripts/render/plain-targets";
+import { HostFile } from "../../scripts/render/types";
+import { s3ClientEnv } from "./s3-server";
+
+const DOCKER_STUB = `#!/usr/bin/env bash
+# Test stub: records every call; answers what openwebui-backup asks.
+printf '%s\\n' "$*" >>"$DOCKER_STUB_LOG"
+case "$1" in
+  volume)
+    name=\${*: -1}
+    if [[ -f "$DOCKER_STUB_DIR/volumes/$name" ]]; then cat "$DOCKER_STUB_DIR/volumes/$name"; else echo "Error: No such volume: $name" >&2; exit 1; fi ;;
+  inspect)
+    name=\${*: -1}
+    if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then cat "$DOCKER_STUB_DIR/state/$name"; else echo running; fi ;;
+  stop|start|pause|unpause)
+    if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
+    echo "$2" ;;
+esac
+`;
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export class HostSandbox {
+  readonly root: string;
+  readonly dataDir: string;
+  readonly binDir: string;
+  readonly dockerLog: string;
+  files: HostFile[] = [];
+  extraEnv: NodeJS.ProcessEnv = {};
+
+  constructor(prefix = "owb-host-") {
+    this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    this.dataDir = path.join(this.root, "data");
+    this.binDir = path.join(this.root, "bin");
+    this.dockerLog = path.join(this.root, "docker.log");
+    fs.mkdirSync(path.join(this.root, "docker-stub", "volumes"), { recursive: true });
+    fs.mkdirSync(path.join(this.root, "docker-stub", "state"), { recursive: true });
+    fs.mkdirSync(this.binDir);
+    fs.writeFileSync(path.join(this.binDir, "docker"), DOCKER_STUB, { mode: 0o755 });
+    fs.writeFileSync(this.dockerLog, "");
+  }
+
+  /** Working paths of the backup command, all inside the sandbox. */
+  get paths() {
+    const p = (s: string) => path.join(this.root, s);
+    return {
+      envFile: p("etc/openwebui-backup/backup.env"),
+      command: p("usr/local/sbin/openwebui-backup"),
+      stagingDir: p("var/lib/openwebui-backup/staging"),
+      stateDir: p("var/lib/openwebui-backup/state"),
+      lockDir: p("run/lock/openwebui-backup"),
+      logDir: p("var/log/openwebui-backup"),
+    };
+  }
+
+  /** Validates a stack config (hosts[0].paths filled in here), renders host 0 and installs its files. */
+  install(raw: Record<string, any>, stack = "test"): HostFile[] {
+    const withPaths = { ...raw, hosts: raw.hosts.map((h: any, i: number) => (i === 0 ? { paths: this.paths, ...h } : h)) };
+    const cfg = parseStackConfig(withPaths);
+    this.files = renderBackupFiles({ stack, host: cfg.hosts[0], targets: plainTargets(cfg), notify: cfg.notify, resticPassword: cfg.resticPassword });
+    for (const f of this.files) {
+      fs.mkdirSync(path.dirname(f.path), { recursive: true });
+      fs.writeFileSync(f.path, f.content, { mode: f.mode });
+      fs.chmodSync(f.path, f.mode);
+    }
+    return this.files;
+  }
+
+  setVolume(name: string, mountpoint: string): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "volumes", name), `${mountpoint}\n`);
+  }
+
+  setContainerState(name: string, state: string): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "state", name), `${state}\n`);
+  }
+
+  failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", `fail-${verb}`), "");
+  }
+
+  dockerCalls(): string[] {
+    return fs.readFileSync(this.dockerLog, "utf8").split("\n").filter(Boolean);
+  }
+
+  env(): NodeJS.ProcessEnv {
+    return {
+      ...s3ClientEnv(process.env),
+      // rclone's defaults retry a dead server for minutes; a test wants the failure now.
+      RCLONE_RETRIES: "1",
+      RCLONE_LOW_LEVEL_RETRIES: "1",
+      PATH: `${this.binDir}:${process.env.PATH}`,
+      OPENWEBUI_BACKUP_ENV: this.paths.envFile,
+      DOCKER_STUB_LOG: this.dockerLog,
+      DOCKER_STUB_DIR: path.join(this.root, "docker-stub"),
+      ...this.extraEnv,
+    };
+  }
+
+  /** Runs the installed command; resolves with its exit code and output, never rejects. */
+  run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    return new Promise((resolve) => {
+      execFile(this.paths.command, args, { env: { ...this.env(), ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as any).code === "number" ? (err as any).code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      });
+    });
+  }
+
+  /** Like run, but fails the test with the command's output when it does not exit 0. */
+  async ok(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+    const r = await this.run(args, env);
+    if (r.code !== 0) throw new Error(`openwebui-backup ${args.join(" ")} exited ${r.code}\n${r.stderr}\n${r.stdout}`);
+    return r;
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.root, { recursive: true, force: true });
+  }
+}
