@@ -137,24 +137,23 @@ export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions
 }
 
 /**
- * One `BackupJobs` per host with jobs. `targets` holds every configured target resolved
- * (managed ones as Outputs from their buckets); the secrets come from the config.
+ * One `BackupJobs` per host with jobs. `targetsFor(host)` gives the targets that host's jobs
+ * name, resolved (managed ones as Outputs of their buckets, with that host's own key).
  */
 export function deployBackupJobs(
   cfg: StackConfig,
-  targets: Record<string, pulumi.Input<ResolvedTarget>>,
+  targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   opts: DeployBackupJobsOptions = {},
 ): Record<string, BackupJobs> {
   const { connections, ...resourceOpts } = opts;
   const result: Record<string, BackupJobs> = {};
   for (const host of cfg.hosts) {
     if (host.jobs.length === 0) continue;
-    const used = [...new Set(host.jobs.flatMap((j) => j.targets))];
     result[host.name] = new BackupJobs(
       `backup-jobs-${host.name}`,
       {
         host,
-        targets: Object.fromEntries(used.map((t) => [t, targets[t]])),
+        targets: targetsFor(host.name),
         notify: cfg.notify,
         resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword),
         connection: connections?.[host.name],

@@ -90,7 +90,7 @@ describe("BackupJobs (mocks)", () => {
     const raw = rawConfig();
     (raw.hosts as any[]).push({ name: "idle", data: { dir: "/srv/idle" } });
     const cfg = parseStackConfig(raw);
-    const result = deployBackupJobs(cfg, TARGETS, { connections: { "gpu-box": { host: "10.0.0.5", user: "admin" } } });
+    const result = deployBackupJobs(cfg, () => TARGETS, { connections: { "gpu-box": { host: "10.0.0.5", user: "admin" } } });
     expect(Object.keys(result)).toEqual(["gpu-box"]);
     await promiseOf(result["gpu-box"].contentHash);
     await new Promise((r) => setTimeout(r, 10));

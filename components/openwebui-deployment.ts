@@ -1,0 +1,53 @@
+/**
+ * The whole program for one stack: which components exist and how their outputs feed each
+ * other. `index.ts` calls it with the validated config; tests call it under mocks.
+ *
+ *   hosts[].provision.aws ──► Ec2Host ──address──► OpenWebUIStack (Docker provider)
+ *                                   └────address──► BackupJobs (SSH connection)
+ *   targets.*.managed ──► S3/B2 buckets + per-host keys ──► BackupJobs (env file, secret)
+ *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { HostConfig, StackConfig } from "../config/schema";
+import { BackupJobs, BackupJobsConnection, connectionOf, deployBackupJobs } from "./backup-jobs";
+import { deployHostProtection, hostProtectionOutputs } from "./host-snapshots";
+import { deployBackupTargets } from "./managed-targets";
+import { ProvisionedHost, deployOpenWebUIStacks, openwebuiStackOutputs } from "./openwebui-stack";
+
+export interface OpenWebUIDeployment {
+  /** Per host: URL, data location and container names of the Open WebUI stack. */
+  readonly openwebui: ReturnType<typeof openwebuiStackOutputs>;
+  /** Per host: instance and snapshot policy ids. */
+  readonly hostProtection: ReturnType<typeof hostProtectionOutputs>;
+  /** Per managed target: the bucket name. */
+  readonly backupBuckets: Record<string, pulumi.Output<string>>;
+  readonly backupJobs: Record<string, BackupJobs>;
+}
+
+/** SSH to a provisioned host: its address once booted, the configured user/key, or the image's login user. */
+function provisionedConnection(host: HostConfig, address: pulumi.Output<string>, loginUser: string): pulumi.Output<BackupJobsConnection> {
+  const base = host.connection ? connectionOf(host.connection) : { user: loginUser, port: 22 };
+  return address.apply((a) => ({ ...base, host: a }));
+}
+
+export function deployOpenWebUI(cfg: StackConfig): OpenWebUIDeployment {
+  const protection = deployHostProtection(cfg);
+  const provisioned: Record<string, ProvisionedHost> = {};
+  const connections: Record<string, pulumi.Output<BackupJobsConnection>> = {};
+  for (const [name, ec2] of Object.entries(protection.hosts)) {
+    const host = cfg.hosts.find((h) => h.name === name)!;
+    provisioned[name] = { address: protection.addresses[name], user: ec2.loginUser, dependsOn: [ec2.instance] };
+    connections[name] = provisionedConnection(host, protection.addresses[name], ec2.loginUser);
+  }
+
+  const stacks = deployOpenWebUIStacks(cfg, { provisioned });
+  const targets = deployBackupTargets(cfg);
+  const backupJobs = deployBackupJobs(cfg, (hostName) => targets.resolvedTargetsFor(hostName), { connections });
+
+  return {
+    openwebui: openwebuiStackOutputs(stacks),
+    hostProtection: hostProtectionOutputs(protection),
+    backupBuckets: Object.fromEntries(Object.entries(targets.buckets).map(([name, b]) => [name, b.bucketName])),
+    backupJobs,
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The Pulumi program. Config comes from `Pulumi.<stack>.yaml` (keys under `openwebui:`),
+ * is validated as a whole before any resource is declared, and drives every component.
+ */
+import { configFromPulumi } from "./config/sources";
+import { deployOpenWebUI } from "./components/openwebui-deployment";
+
+const deployment = deployOpenWebUI(configFromPulumi());
+
+/** Per host: where Open WebUI listens, where its data lives, which containers backups pause. */
+export const openwebui = deployment.openwebui;
+/** Per host: EC2 instance and DLM snapshot policy, where the stack manages them. */
+export const hostProtection = deployment.hostProtection;
+/** Per managed target: the bucket the stack created. */
+export const backupBuckets = deployment.backupBuckets;
+/** Per host: hash of the installed backup files (secret: it covers credentials). */
+export const backupFiles = Object.fromEntries(Object.entries(deployment.backupJobs).map(([host, j]) => [host, j.contentHash]));
