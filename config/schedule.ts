@@ -55,11 +55,28 @@ export const hostScheduleShape = {
   restoreDrill: restoreDrillSchema.default({ enabled: true, schedule: DEFAULT_RESTORE_DRILL_SCHEDULE }),
 };
 
-/** Every job's schedule and the drill's schedule must convert exactly for the host's scheduler; the drill must name a real job and target. */
+/** What a path in a systemd unit setting cannot hold: we refuse rather than guess at escapes. */
+export const UNIT_PATH_UNSAFE = /["'\\$\x00-\x1f]/;
+const UNIT_PATH_RULE = "cannot be written into a systemd unit: no quotes, '\\', '$' or control characters (or use scheduler: cron)";
+
+/**
+ * Every job's schedule and the drill's schedule must convert exactly for the host's scheduler;
+ * the drill must name a real job and target; paths a systemd unit names must fit in one.
+ */
 export function scheduleProblems(cfg: StackConfig): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   cfg.hosts.forEach((host, hi) => {
     const hp = `hosts[${hi}]`;
+    if (host.scheduler === "systemd" && host.jobs.length > 0) {
+      for (const [key, p] of Object.entries(host.paths)) {
+        if (UNIT_PATH_UNSAFE.test(p)) problems.push({ path: `${hp}.paths.${key}`, message: UNIT_PATH_RULE });
+      }
+      if (host.data && "dir" in host.data && UNIT_PATH_UNSAFE.test(host.data.dir)) problems.push({ path: `${hp}.data.dir`, message: UNIT_PATH_RULE });
+      for (const tname of new Set(host.jobs.flatMap((j) => j.targets))) {
+        const t = cfg.targets[tname];
+        if (t?.type === "local" && UNIT_PATH_UNSAFE.test(t.path)) problems.push({ path: `targets.${tname}.path`, message: `${UNIT_PATH_RULE}; host "${host.name}" uses systemd` });
+      }
+    }
     host.jobs.forEach((job, ji) => {
       const problem = scheduleProblem(job.schedule, host.scheduler);
       if (problem) problems.push({ path: `${hp}.jobs[${ji}].schedule`, message: problem });

@@ -88,12 +88,12 @@ export const localTargetSchema = strictObject({
 });
 
 export const targetSchema = z.discriminatedUnion("type", [s3TargetSchema, b2TargetSchema, localTargetSchema], {
-  error: (issue) => (issue.code === "invalid_union" ? 'type: expected one of "s3", "b2", "local"' : undefined),
+  error: (issue) => (issue.code === "invalid_union" ? 'expected one of "s3", "b2", "local"' : undefined),
 });
 
 // ---------------------------------------------------------------- jobs
 
-export const JOB_METHODS = ["restic", "snapshot"] as const;
+export const JOB_METHODS = ["restic", "snapshot", "sync", "local-snapshot", "pull"] as const;
 export const CONSISTENCY_MODES = ["online", "pause", "stop"] as const;
 
 export const retentionSchema = strictObject({
@@ -113,15 +113,37 @@ const excludeEntry = z
   })
   .refine((p) => !p.split("/").includes(".."), { message: 'must not contain ".."' });
 
+/**
+ * Where a `pull` job fetches from: the folder of another host's `local-snapshot` job (its
+ * `<target path>/<host>/<job>`), over SSH with rsync. The key should be restricted on the source
+ * host to `command="rrsync -ro <that folder>"` (see README).
+ */
+export const pullSourceSchema = strictObject({
+  host: z.string().regex(/^[A-Za-z0-9.:-]+$/, { message: "must be a host name or IP address" }),
+  user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: "must be a Unix user name" }).default("root"),
+  port: z.number().int().min(1).max(65535).default(22),
+  /** Private key on the pulling host (not its content: it stays on that host). */
+  sshKeyFile: hostPath,
+  /** Folder on the source host holding its `open-webui-backup-<time>` snapshots. */
+  path: hostPath,
+  /** The source's SSH host key line (`ssh-ed25519 AAAA…`); absent: trusted on first use. */
+  hostKey: z.string().regex(/^(ssh-[a-z0-9-]+|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+$/, { message: 'must be a public host key such as "ssh-ed25519 AAAA…"' }).optional(),
+});
+
 export const jobSchema = strictObject({
   name: name("job name"),
   method: z.enum(JOB_METHODS),
   targets: z.array(z.string()).min(1, { message: "needs at least one target" }),
   schedule: z.string().min(1).refine((s) => !/[\n\r'"`$\\;]/.test(s), { message: "must be a systemd calendar or cron expression" }).default("*-*-* 03:00:00"),
-  retention: retentionSchema,
+  /** Required by every method but sync (a mirror: history is the bucket's versioning). */
+  retention: retentionSchema.default({}),
   consistency: z.enum(CONSISTENCY_MODES).default("online"),
   /** Paths under the data directory left out of the backup. */
   exclude: z.array(excludeEntry).default(["cache/", "audit.log"]),
+  /** method pull only: the source host's snapshot folder. */
+  from: pullSourceSchema.optional(),
+  /** Overrides notify.healthcheckUrl for this job (one check per job, as healthchecks.io expects). */
+  healthcheckUrl: url.optional(),
 });
 
 // ---------------------------------------------------------------- hosts
@@ -145,13 +167,15 @@ export const hostPathsSchema = strictObject({
   stateDir: hostPath.default("/var/lib/openwebui-backup/state"),
   lockDir: hostPath.default("/run/lock/openwebui-backup"),
   logDir: hostPath.default("/var/log/openwebui-backup"),
+  /** Prometheus textfile-collector file written after every run; absent: no metrics file. */
+  metricsFile: hostPath.optional(),
 });
 
 const containerName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: "must be a Docker container name" });
 
 export const hostSchema = strictObject({
   name: name("host name"),
-  /** Optional when `openwebui` is set: derived from where the stack keeps its data. */
+  /** Optional when `openwebui` is set (derived from where the stack keeps its data) or every job is a pull. */
   data: dataSchema.optional(),
   containers: z.array(containerName).default(["open-webui"]),
   connection: connectionSchema.optional(),
@@ -163,7 +187,11 @@ export const hostSchema = strictObject({
   // Lazy: host-aws.ts imports helpers from this file.
   snapshots: z.lazy(() => hostSnapshotsSchema).optional(),
   provision: z.lazy(() => hostProvisionSchema).optional(),
-}).transform((host, ctx) => ({ ...host, data: resolveHostData(host, ctx) }));
+}).transform((host, ctx) => ({
+  ...host,
+  // A puller (every job `pull`) backs up no data of its own: `data` stays absent there.
+  data: !host.data && !host.openwebui && host.jobs.length > 0 && host.jobs.every((j) => j.method === "pull") ? undefined : resolveHostData(host, ctx),
+}));
 
 // ---------------------------------------------------------------- the stack
 

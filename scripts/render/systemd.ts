@@ -15,6 +15,7 @@ import { scheduleFor } from "./schedule";
 import { shellQuote } from "./shell";
 import { HostFile, HostRenderInput } from "./types";
 import { JobConfig } from "../../config/schema";
+import { UNIT_PATH_UNSAFE } from "../../config/schedule";
 
 export const SYSTEMD_UNIT_DIR = "/etc/systemd/system";
 export const TMPFILES_PATH = "/etc/tmpfiles.d/openwebui-backup.conf";
@@ -34,7 +35,7 @@ export const jobTimerName = (job: string) => `openwebui-backup-${job}.timer`;
  * spaces. Paths with quotes, backslashes or `$` are refused rather than guessed at.
  */
 export function unitPath(p: string): string {
-  if (/["'\\$]/.test(p) || /[\x00-\x1f]/.test(p)) throw new Error(`path ${JSON.stringify(p)} cannot be written into a systemd unit (quotes, '\\', '$' or control characters)`);
+  if (UNIT_PATH_UNSAFE.test(p)) throw new Error(`path ${JSON.stringify(p)} cannot be written into a systemd unit (quotes, '\\', '$' or control characters)`);
   const escaped = p.replace(/%/g, "%%");
   return /\s/.test(escaped) ? `"${escaped}"` : escaped;
 }
@@ -50,9 +51,10 @@ export function header(input: HostRenderInput, what: string): string {
   return `# ${what}\n# ${generatedHeader(input)}`;
 }
 
-/** The data directory as the host sees it (a Docker volume's data lives under /var/lib/docker/volumes). */
-export function hostDataDir(input: HostRenderInput): string {
+/** The data directory as the host sees it (a Docker volume's data lives under /var/lib/docker/volumes); none on a pull-only host. */
+export function hostDataDir(input: HostRenderInput): string | undefined {
   const data = input.host.data;
+  if (!data) return undefined;
   return "dir" in data ? data.dir : `${DOCKER_VOLUMES_DIR}/${data.volume}/_data`;
 }
 
@@ -68,13 +70,15 @@ function localTargetPaths(input: HostRenderInput, job: JobConfig): string[] {
 /** What a job's service may write; `-` marks paths that may not exist yet (systemd skips them). */
 export function writablePaths(input: HostRenderInput, job: JobConfig): string[] {
   const { paths } = input.host;
-  const needsDocker = job.consistency !== "online" || "volume" in input.host.data;
+  const data = hostDataDir(input);
+  const needsDocker = job.consistency !== "online" || (input.host.data !== undefined && "volume" in input.host.data);
   return [
     paths.stagingDir,
     paths.stateDir,
     `-${paths.lockDir}`,
     paths.logDir,
-    `-${hostDataDir(input)}`,
+    ...(paths.metricsFile ? [`-${paths.metricsFile.replace(/\/[^/]*$/, "") || "/"}`] : []),
+    ...(data !== undefined ? [`-${data}`] : []),
     ...localTargetPaths(input, job).map((p) => `-${p}`),
     ...(needsDocker ? ["-/run/docker.sock"] : []),
   ];
@@ -156,7 +160,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
   const unit = (name: string, content: string): HostFile => ({ path: `${SYSTEMD_UNIT_DIR}/${name}`, mode: 0o644, content });
 
   for (const job of host.jobs) {
-    const docker = job.consistency !== "online" || "volume" in host.data;
+    const docker = job.consistency !== "online" || (host.data !== undefined && "volume" in host.data);
     files.push(
       unit(
         jobServiceName(job.name),

@@ -1,0 +1,193 @@
+/**
+ * The pure renderer: whole-text snapshots of every file a host gets (so a reviewer sees each
+ * change), shellcheck on every script, credentials only where they belong, and the render CLI.
+ */
+import { execFileSync, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseStackConfig } from "../config";
+import { StackConfig } from "../config/schema";
+import { main as renderMain, renderStackFile } from "../scripts/render-cli";
+import { renderHostFiles } from "../scripts/render/host-files";
+import { plainTargets } from "../scripts/render/plain-targets";
+import { shellQuote } from "../scripts/render/shell";
+import { HostFile } from "../scripts/render/types";
+
+const SECRETS = ["AKIA-SECRET-ID", "s3-secret-key-value", "b2-application-key-value", "restic-repo-password", "hook-token-value"];
+
+const small = (): StackConfig =>
+  parseStackConfig({
+    targets: { nas: { type: "local", path: "/mnt/nas/open-webui" } },
+    hosts: [{ name: "web1", data: { dir: "/var/lib/open-webui/data" }, jobs: [{ name: "nightly", method: "snapshot", targets: ["nas"], retention: { keep: 3 } }] }],
+  });
+
+const full = (): StackConfig =>
+  parseStackConfig({
+    targets: {
+      "offsite-s3": { type: "s3", bucket: "my-backups", prefix: "web1", region: "eu-central-1", endpoint: "https://s3.example.org", accessKeyId: SECRETS[0], secretAccessKey: SECRETS[1] },
+      "offsite-b2": { type: "b2", bucket: "my-b2-backups", prefix: "web1", keyId: "b2-key-id", applicationKey: SECRETS[2] },
+      nas: { type: "local", path: "/mnt/nas/open webui" },
+      odd: { type: "local", path: "/mnt/nas/open webui's $(backups)" },
+    },
+    hosts: [
+      {
+        name: "web1",
+        openwebui: { image: "ghcr.io/open-webui/open-webui:v0.6.5", ollama: { enabled: true, image: "ollama/ollama:0.6.5" } },
+        containers: ["open-webui", "ollama"],
+        jobs: [
+          { name: "nightly", method: "restic", targets: ["offsite-s3", "nas"], schedule: "*-*-* 03:00:00", retention: { daily: 7, weekly: 4, monthly: 6 }, consistency: "pause" },
+          { name: "weekly", method: "snapshot", targets: ["offsite-b2"], schedule: "Sun *-*-* 04:00:00", retention: { keep: 4 }, consistency: "stop", exclude: ["cache/", "audit.log", "uploads/tmp"] },
+        ],
+      },
+      {
+        name: "web2",
+        data: { dir: "/srv/open-webui" },
+        scheduler: "cron",
+        jobs: [{ name: "nightly", method: "restic", targets: ["odd"], schedule: "30 2 * * *", retention: { keep: 10 } }],
+      },
+    ],
+    notify: { webhookUrl: `https://hooks.example.org/${SECRETS[4]}` },
+    resticPassword: SECRETS[3],
+  });
+
+function render(cfg: StackConfig, hostIndex = 0) {
+  const host = cfg.hosts[hostIndex];
+  return renderHostFiles({ stack: "prod", host, targets: plainTargets(cfg), notify: cfg.notify, resticPassword: cfg.resticPassword });
+}
+
+const isScript = (f: HostFile) => f.content.startsWith("#!");
+
+describe.each([
+  ["small", small, 0],
+  ["full, systemd host", full, 0],
+  ["full, cron host", full, 1],
+])("%s config", (_name, cfg, hostIndex) => {
+  const { files, installer } = render(cfg(), hostIndex);
+
+  it("renders the same text as last reviewed", () => {
+    for (const f of files) expect(`${f.path} (mode ${f.mode.toString(8)})\n${f.content}`).toMatchSnapshot(f.path);
+  });
+
+  it("every script passes shellcheck, the installer included", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owb-sc-"));
+    const scripts = [...files.filter(isScript).map((f) => ({ name: path.basename(f.path), content: f.content })), { name: "installer", content: installer }];
+    expect(scripts.length).toBeGreaterThanOrEqual(3);
+    for (const s of scripts) {
+      const file = path.join(dir, s.name);
+      fs.writeFileSync(file, s.content);
+      const r = spawnSync("shellcheck", ["-x", file], { encoding: "utf8" });
+      expect(`${s.name}: ${r.stdout}${r.stderr}`).toBe(`${s.name}: `);
+    }
+    // The env file is sourced by bash: it must parse as shell too.
+    const env = files.find((f) => f.path.endsWith(".env"))!;
+    fs.writeFileSync(path.join(dir, "backup.env"), env.content);
+    const r = spawnSync("shellcheck", ["-s", "bash", path.join(dir, "backup.env")], { encoding: "utf8" });
+    expect(r.stdout).toBe("");
+  });
+
+  it("credentials appear only in the env file, which is mode 0600", () => {
+    for (const f of files) {
+      const leaked = SECRETS.filter((s) => f.content.includes(s));
+      if (f.path.endsWith("backup.env")) expect(f.mode).toBe(0o600);
+      else expect({ path: f.path, leaked }).toEqual({ path: f.path, leaked: [] });
+    }
+  });
+});
+
+/** Sources an env file with bash and prints the named variables, one per line. */
+function sourceAndPrint(content: string, names: string[]): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "owb-env-")), "backup.env");
+  fs.writeFileSync(file, content, { mode: 0o600 });
+  return execFileSync("bash", ["-c", `source "$1"; for n in ${names.join(" ")}; do printf '%s\\n' "\${!n}"; done`, "bash", file], { encoding: "utf8" });
+}
+
+describe("the env file", () => {
+  it("holds every credential the host's jobs need, and sources back to the exact values", () => {
+    const { files } = render(full());
+    const env = files.find((f) => f.path.endsWith("backup.env"))!;
+    for (const s of SECRETS) expect(env.content).toContain(s);
+    const dumped = sourceAndPrint(env.content, ["OWB_LOC_nightly__nas", "OWB_TARGET_offsite_s3_SECRET_ACCESS_KEY"]);
+    expect(dumped).toBe("/mnt/nas/open webui/web1/nightly\ns3-secret-key-value\n");
+    const cronEnv = render(full(), 1).files.find((f) => f.path.endsWith("backup.env"))!;
+    expect(sourceAndPrint(cronEnv.content, ["OWB_LOC_nightly__odd"])).toBe("/mnt/nas/open webui's $(backups)/web2/nightly\n");
+  });
+
+  it("names no target the host's jobs don't use", () => {
+    const { files } = render(full(), 1);
+    const env = files.find((f) => f.path.endsWith("backup.env"))!;
+    expect(env.content).not.toMatch(/offsite/);
+    expect(env.content).not.toContain(SECRETS[1]);
+  });
+});
+
+describe("shellQuote", () => {
+  it.each(["plain", "with space", "it's", "$(touch x)", "`id`", 'a"b', "line\nbreak", "-leading", "", "\\back"])("round-trips %j through bash as data", (value) => {
+    const out = execFileSync("bash", ["-c", `printf '%s' ${shellQuote(value)}`], { encoding: "utf8" });
+    expect(out).toBe(value);
+  });
+});
+
+describe("npm run render", () => {
+  const stackFile = () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owb-cli-"));
+    const file = path.join(dir, "Pulumi.demo.yaml");
+    fs.writeFileSync(
+      file,
+      `config:
+  openwebui:targets:
+    nas: { type: local, path: /mnt/nas }
+    offsite: { type: s3, bucket: b-1, region: eu-central-1, accessKeyId: AKIA, secretAccessKey: { secure: v1:abc } }
+  openwebui:hosts:
+    - name: web1
+      data: { dir: /srv/data }
+      jobs: [ { name: nightly, method: restic, targets: [nas, offsite], retention: { daily: 7 } } ]
+  openwebui:resticPassword: { secure: v1:def }
+`,
+    );
+    return { dir, file };
+  };
+
+  it("writes DIR/<host>/<absolute path> with each file's mode, and a marked placeholder for encrypted values", () => {
+    const { dir, file } = stackFile();
+    const out = path.join(dir, "out");
+    const stderr: string[] = [];
+    const spy = jest.spyOn(process.stderr, "write").mockImplementation((s: any) => (stderr.push(String(s)), true));
+    const stdout = jest.spyOn(process.stdout, "write").mockImplementation(() => true);
+    try {
+      expect(renderMain(["--stack", "demo", "--config", file, "--out", out], { OPENWEBUI_RESTICPASSWORD: "pw-from-env" })).toBe(0);
+    } finally {
+      spy.mockRestore();
+      stdout.mockRestore();
+    }
+    const command = path.join(out, "web1", "usr/local/sbin/openwebui-backup");
+    const env = path.join(out, "web1", "etc/openwebui-backup/backup.env");
+    expect(fs.statSync(command).mode & 0o777).toBe(0o755);
+    expect(fs.statSync(env).mode & 0o777).toBe(0o600);
+    const envText = fs.readFileSync(env, "utf8");
+    expect(envText).toContain("OWB_RESTIC_PASSWORD='pw-from-env'");
+    expect(envText).toContain("UNRENDERED-PULUMI-SECRET(targets.offsite.secretAccessKey)");
+    expect(stderr.join("")).toContain("set OPENWEBUI_TARGETS_OFFSITE_SECRETACCESSKEY to render the real value");
+    expect(stderr.join("")).not.toContain("pw-from-env");
+  });
+
+  it("fails with the field path on a bad stack file, before writing anything", () => {
+    const { dir, file } = stackFile();
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("targets: [nas, offsite]", "targets: [nass]"));
+    const stderr: string[] = [];
+    const spy = jest.spyOn(process.stderr, "write").mockImplementation((s: any) => (stderr.push(String(s)), true));
+    try {
+      expect(renderMain(["--stack", "demo", "--config", file, "--out", path.join(dir, "out")], {})).toBe(1);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(stderr.join("")).toContain('hosts[0].jobs[0].targets[0]: unknown target "nass"; known: nas, offsite');
+    expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+  });
+
+  it("renders the dev stack in the repository", () => {
+    const { hosts } = renderStackFile(path.join(__dirname, "..", "Pulumi.dev.yaml"), "dev", {});
+    expect(hosts.map((h) => h.host)).toEqual(["dev"]);
+    expect(hosts[0].files.map((f) => f.path)).toContain("/usr/local/sbin/openwebui-backup");
+  });
+});
