@@ -1,0 +1,561 @@
+/**
+ * `npm run bench [-- --size-mb N --runs N --writer-interval-ms N --keep]`
+ *
+ * The benchmark of issue 2: on ONE generated Open WebUI data directory, in one run, the
+ * rendered host command (`openwebui-backup`, installed into a temporary "host" by
+ * HostSandbox) against baselines measured on the same data in the same run:
+ *   1. full backup to a local target ÷ the bare tool (restic backup / rclone copy), and ÷ raw tar;
+ *   2. a concurrent writer's max/p99 latency during an online backup, next to the writer alone;
+ *   3. bytes a second run adds to the target after ~1% of the data changed ÷ the changed bytes;
+ *   4. restore of the latest snapshot ÷ a raw `cp -a` of the same data.
+ * Then one traced run per method says where the command's time goes (tool shims on PATH).
+ * It reports; it never fails on a missed goal (exit 0), only on a broken command.
+ */
+import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { targetLocation } from "../../config";
+import { shellQuote } from "../../scripts/render/shell";
+import { HostSandbox } from "../support/host-sandbox";
+import { buildDataDir, pseudoRandomBytes } from "../support/openwebui-data";
+import { s3ClientEnv } from "../support/s3-server";
+import { Row, breakdown, median, megabytes, millis, parseToolLog, renderRows, renderTable, seconds } from "./figures";
+
+interface Options {
+  sizeMb: number;
+  runs: number;
+  writerIntervalMs: number;
+  keep: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false };
+  const num = (flag: string, v: string | undefined, min: number) => {
+    const n = Number(v);
+    if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, got ${v ?? "nothing"}`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--size-mb") opts.sizeMb = num(a, argv[++i], 5);
+    else if (a === "--runs") opts.runs = Math.round(num(a, argv[++i], 1));
+    else if (a === "--writer-interval-ms") opts.writerIntervalMs = num(a, argv[++i], 1);
+    else if (a === "--keep") opts.keep = true;
+    else if (a === "-h" || a === "--help") {
+      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)]");
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}; try --help`);
+  }
+  return opts;
+}
+
+const progress = (msg: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+// ---------------------------------------------------------------- processes
+
+interface Output {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command; rejects with its output when it exits non-zero. */
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Output> {
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { env: opts.env ?? process.env, cwd: opts.cwd, maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${String(stderr).slice(-4000)}`));
+      else resolve({ stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = process.hrtime.bigint();
+  const value = await fn();
+  return [Number(process.hrtime.bigint() - t0) / 1e9, value];
+}
+
+const du = (p: string) => (fs.existsSync(p) ? Number(execFileSync("du", ["-sb", p], { encoding: "utf8" }).split("\t")[0]) : 0);
+const rm = (p: string) => fs.rmSync(p, { recursive: true, force: true });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function sqlite(db: string, sql: string): string {
+  return execFileSync("sqlite3", ["-bail", "-cmd", ".timeout 60000", db], { input: sql, encoding: "utf8" });
+}
+
+/** Logical size of a live WAL database (pages in the db file and the WAL alike). */
+function dbBytes(db: string): number {
+  return Number(sqlite(db, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size;").trim());
+}
+
+function resticSummary(jsonLines: string): { dataAdded: number; snapshotId: string } {
+  const line = jsonLines.split("\n").find((l) => l.includes('"message_type":"summary"'));
+  if (!line) throw new Error(`restic printed no summary:\n${jsonLines.slice(-2000)}`);
+  const s = JSON.parse(line);
+  return { dataAdded: Number(s.data_added), snapshotId: String(s.snapshot_id) };
+}
+
+// ---------------------------------------------------------------- the writer
+
+interface WriterStats {
+  committed: number;
+  failures: string[];
+  maxMs: number;
+  p99Ms: number;
+  writes: number;
+}
+
+const WRITER = path.join(__dirname, "..", "support", "webui-writer.py");
+
+/** Starts test/support/webui-writer.py on the live db; resolves once it writes. */
+async function startWriter(db: string, intervalMs: number): Promise<{ stop: () => Promise<WriterStats> }> {
+  // The writer numbers its rows w1, w2, … from 1 each time: rename an earlier writer's rows
+  // (kept: they are data now), or every insert of a second writer fails on the primary key.
+  sqlite(db, `UPDATE chat SET id = 'bench-' || hex(randomblob(4)) || '-' || id WHERE id GLOB 'w[0-9]*';`);
+  const child: ChildProcess = spawn("python3", [WRITER, db, String(intervalMs / 1000)], { stdio: ["ignore", "pipe", "inherit"] });
+  let out = "";
+  child.stdout!.on("data", (c) => (out += c));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once("data", () => resolve());
+    child.once("exit", (code) => reject(new Error(`writer exited ${code} before it started`)));
+  });
+  return {
+    stop: async () => {
+      const exited = new Promise((r) => child.once("exit", r));
+      child.kill("SIGTERM");
+      await exited;
+      return JSON.parse(out.trim().split("\n").pop()!) as WriterStats;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the bench host
+
+const PASSWORD = "bench correct horse battery staple";
+const HOST = "bench";
+const JOBS = { restic: "restic-job", snapshot: "snap-job" } as const;
+type Method = keyof typeof JOBS;
+
+/** Tools the command calls, wrapped so a traced run logs each call's start, end and arguments. */
+const TRACED_TOOLS = ["restic", "rclone", "rsync", "sqlite3", "du", "find"];
+
+class Bench {
+  readonly sandbox = new HostSandbox("owb-bench-");
+  readonly data = this.sandbox.dataDir;
+  readonly work = path.join(this.sandbox.root, "bench");
+  readonly targetRoot = path.join(this.sandbox.root, "targets");
+  readonly shimDir = path.join(this.sandbox.root, "shims");
+  readonly toolLog = path.join(this.sandbox.root, "tools.log");
+  private clock = 1_767_225_600; // OPENWEBUI_BACKUP_NOW: distinct dated folders for the snapshot method
+
+  constructor(readonly opts: Options) {
+    fs.mkdirSync(this.work, { recursive: true });
+    fs.mkdirSync(this.shimDir);
+    for (const tool of TRACED_TOOLS) {
+      const real = execFileSync("bash", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+      fs.writeFileSync(
+        path.join(this.shimDir, tool),
+        `#!/usr/bin/env bash
+s=$EPOCHREALTIME
+${shellQuote(real)} "$@"
+rc=$?
+a="$*"
+printf '%s\\t%s\\t%s\\t%s\\n' "$s" "$EPOCHREALTIME" ${shellQuote(tool)} "\${a//$'\\n'/ }" >>"$BENCH_TOOL_LOG"
+exit "$rc"
+`,
+        { mode: 0o755 },
+      );
+    }
+  }
+
+  /** Builds ~sizeMb of data: a webui.db of ~15%, one big upload of ~5%, the rest 200 kB uploads. */
+  build(): void {
+    const total = this.opts.sizeMb * 1e6;
+    const uploadBytes = 200_000;
+    buildDataDir(this.data, {
+      chats: Math.max(200, Math.round((total * 0.15) / 2300)),
+      bigUploadBytes: Math.round(total * 0.05),
+      uploads: Math.max(5, Math.round((total * 0.8) / uploadBytes)),
+      uploadBytes,
+      seed: 42,
+    });
+  }
+
+  install(): void {
+    const job = (name: string, method: Method) => ({
+      name,
+      method,
+      targets: [`nas-${method}`],
+      // keep-last: nothing is pruned between the two incremental runs, so the growth is what was added.
+      retention: { keep: 10 },
+      consistency: "online",
+    });
+    this.sandbox.install({
+      targets: {
+        "nas-restic": { type: "local", path: path.join(this.targetRoot, "restic") },
+        "nas-snapshot": { type: "local", path: path.join(this.targetRoot, "snapshot") },
+      },
+      hosts: [{ name: HOST, data: { dir: this.data }, containers: ["open-webui"], jobs: [job(JOBS.restic, "restic"), job(JOBS.snapshot, "snapshot")] }],
+      resticPassword: PASSWORD,
+    });
+  }
+
+  /** Where a method's job keeps its backups on its local target (the restic repo or the dated folders). */
+  location(method: Method): string {
+    return targetLocation({ type: "local", path: path.join(this.targetRoot, method) } as Parameters<typeof targetLocation>[0], HOST, JOBS[method]);
+  }
+
+  resticEnv(repo: string): NodeJS.ProcessEnv {
+    return { ...s3ClientEnv(), RESTIC_PASSWORD: PASSWORD, RESTIC_REPOSITORY: repo };
+  }
+
+  /** A fresh, initialised repository: "full backup" here means into an existing empty repo, for ours and bare alike. */
+  async initRepo(repo: string): Promise<void> {
+    rm(repo);
+    fs.mkdirSync(path.dirname(repo), { recursive: true });
+    await run("restic", ["init"], { env: this.resticEnv(repo) });
+  }
+
+  async freshTarget(method: Method): Promise<void> {
+    rm(path.join(this.targetRoot, method));
+    if (method === "restic") await this.initRepo(this.location("restic"));
+  }
+
+  /** One `openwebui-backup <args>`; traced through the tool shims when asked. */
+  async ours(args: string[], traced = false): Promise<Output> {
+    const env: NodeJS.ProcessEnv = { OPENWEBUI_BACKUP_NOW: String((this.clock += 3600)) };
+    if (traced) {
+      fs.writeFileSync(this.toolLog, "");
+      Object.assign(env, { PATH: `${this.shimDir}:${this.sandbox.binDir}:${process.env.PATH}`, BENCH_TOOL_LOG: this.toolLog });
+    }
+    const r = await this.sandbox.run(args, env);
+    if (r.code !== 0) throw new Error(`openwebui-backup ${args.join(" ")} exited ${r.code}\n${r.stderr.slice(-4000)}`);
+    return r;
+  }
+
+  backupOurs(method: Method, traced = false) {
+    return this.ours(["run", JOBS[method]], traced);
+  }
+
+  async bareRestic(repo: string): Promise<{ dataAdded: number }> {
+    const r = await run("restic", ["backup", "--json", "."], { env: this.resticEnv(repo), cwd: this.data });
+    return resticSummary(r.stdout);
+  }
+
+  bareRclone(dest: string): Promise<Output> {
+    return run("rclone", ["copy", this.data, dest], { env: { ...s3ClientEnv(), RCLONE_CONFIG: "/dev/null" } });
+  }
+
+  cleanup(): void {
+    if (this.opts.keep) progress(`kept ${this.sandbox.root}`);
+    else this.sandbox.cleanup();
+  }
+}
+
+// ---------------------------------------------------------------- the four figures
+
+interface FullBackupFigures {
+  tar: number;
+  bareRestic: number;
+  oursRestic: number;
+  bareRclone: number;
+  oursSnapshot: number;
+}
+
+async function fullBackups(b: Bench): Promise<FullBackupFigures> {
+  const samples: Record<keyof FullBackupFigures, number[]> = { tar: [], bareRestic: [], oursRestic: [], bareRclone: [], oursSnapshot: [] };
+  const bareRepo = path.join(b.work, "bare-restic");
+  const bareCopy = path.join(b.work, "bare-rclone");
+  const tarFile = path.join(b.work, "raw.tar");
+  for (let i = 1; i <= b.opts.runs; i++) {
+    progress(`full backups, run ${i}/${b.opts.runs}`);
+    // Interleaved, so a drift of the machine (page cache, other load) hits every column alike.
+    rm(tarFile);
+    samples.tar.push((await timed(() => run("tar", ["-cf", tarFile, "-C", b.data, "."])))[0]);
+    rm(tarFile);
+
+    await b.initRepo(bareRepo);
+    samples.bareRestic.push((await timed(() => b.bareRestic(bareRepo)))[0]);
+    rm(bareRepo);
+
+    await b.freshTarget("restic");
+    samples.oursRestic.push((await timed(() => b.backupOurs("restic")))[0]);
+
+    rm(bareCopy);
+    samples.bareRclone.push((await timed(() => b.bareRclone(bareCopy)))[0]);
+
+    await b.freshTarget("snapshot");
+    samples.oursSnapshot.push((await timed(() => b.backupOurs("snapshot")))[0]);
+  }
+  // The last bare copy stays: the restore section copies it back as rclone's own restore.
+  return {
+    tar: median(samples.tar),
+    bareRestic: median(samples.bareRestic),
+    oursRestic: median(samples.oursRestic),
+    bareRclone: median(samples.bareRclone),
+    oursSnapshot: median(samples.oursSnapshot),
+  };
+}
+
+/** One traced full backup per method: seconds per step of the command. */
+async function tracedRuns(b: Bench): Promise<Record<Method, { wall: number; steps: Array<[string, number]> }>> {
+  const out = {} as Record<Method, { wall: number; steps: Array<[string, number]> }>;
+  for (const method of ["restic", "snapshot"] as Method[]) {
+    progress(`traced full backup, ${method}`);
+    await b.freshTarget(method);
+    const [wall] = await timed(() => b.backupOurs(method, true));
+    out[method] = { wall, steps: breakdown(parseToolLog(fs.readFileSync(b.toolLog, "utf8")), wall) };
+  }
+  return out;
+}
+
+interface LatencyFigures {
+  alone: WriterStats;
+  during: Record<Method, WriterStats & { backupSeconds: number }>;
+}
+
+async function writerLatency(b: Bench): Promise<LatencyFigures> {
+  const db = path.join(b.data, "webui.db");
+  const during = {} as LatencyFigures["during"];
+  for (const method of ["restic", "snapshot"] as Method[]) {
+    progress(`writer during an online ${method} backup`);
+    await b.freshTarget(method);
+    const writer = await startWriter(db, b.opts.writerIntervalMs);
+    // The writer is stopped whatever the backup does, so a failing run leaves no process behind.
+    const backup = timed(() => b.backupOurs(method)).then(
+      ([s]) => s,
+      (err: unknown) => err,
+    );
+    const result = await backup;
+    const stats = await writer.stop();
+    if (typeof result !== "number") throw result;
+    during[method] = { ...stats, backupSeconds: result };
+  }
+  const duration = Math.max(during.restic.backupSeconds, during.snapshot.backupSeconds);
+  progress(`writer alone for ${duration.toFixed(1)} s`);
+  const writer = await startWriter(db, b.opts.writerIntervalMs);
+  await sleep(duration * 1000);
+  const alone = await writer.stop();
+  if (alone.failures.length > 0) throw new Error(`the writer alone failed ${alone.failures.length} writes: ${alone.failures[0]}`);
+  return { alone, during };
+}
+
+interface IncrementalFigures {
+  changedBytes: number;
+  oursResticGrowth: number;
+  oursResticDataAdded: number;
+  bareResticGrowth: number;
+  bareResticDataAdded: number;
+  oursSnapshotGrowth: number;
+  parentFound: boolean;
+}
+
+/** Changes ~1% of the data the way Open WebUI does: new chat rows, some uploads replaced, some added. */
+function changeOnePercent(b: Bench): number {
+  const total = b.opts.sizeMb * 1e6;
+  const db = path.join(b.data, "webui.db");
+  const before = dbBytes(db);
+  const rows = Math.max(10, Math.round((total * 0.003) / 2300));
+  sqlite(
+    db,
+    `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
+INSERT INTO chat SELECT 'bench-new-' || i, 'u1', 'new chat ' || i, '{"messages":"' || hex(randomblob(1000)) || '"}', 1800000000 + i, 1800000000 + i FROM n;`,
+  );
+  let changed = dbBytes(db) - before;
+  const uploads = path.join(b.data, "uploads");
+  const docs = fs.readdirSync(uploads).filter((n) => /^\d{5}_doc\.bin$/.test(n)).sort();
+  const per = 200_000;
+  const replace = Math.max(1, Math.round((total * 0.003) / per));
+  const add = Math.max(1, Math.round((total * 0.004) / per));
+  // Spread over the tree: every k-th upload gets new content of the same size.
+  const step = Math.max(1, Math.floor(docs.length / replace));
+  for (let i = 0; i < replace && i * step < docs.length; i++) {
+    const f = path.join(uploads, docs[i * step]);
+    const size = fs.statSync(f).size;
+    fs.writeFileSync(f, pseudoRandomBytes(size, 900_000 + i));
+    changed += size;
+  }
+  for (let i = 0; i < add; i++) {
+    fs.writeFileSync(path.join(uploads, `new-${i}.bin`), pseudoRandomBytes(per, 950_000 + i));
+    changed += per;
+  }
+  return changed;
+}
+
+async function incremental(b: Bench): Promise<IncrementalFigures> {
+  progress("incremental: first runs (ours restic, ours snapshot, bare restic)");
+  const bareRepo = path.join(b.work, "bare-restic-incr");
+  await b.freshTarget("restic");
+  await b.backupOurs("restic");
+  await b.freshTarget("snapshot");
+  await b.backupOurs("snapshot");
+  await b.initRepo(bareRepo);
+  await b.bareRestic(bareRepo);
+
+  const changedBytes = changeOnePercent(b);
+  progress(`incremental: changed ${megabytes(changedBytes)}; second runs`);
+
+  const repo = b.location("restic");
+  let size = du(repo);
+  const r = await b.backupOurs("restic");
+  const oursResticGrowth = du(repo) - size;
+  const oursResticDataAdded = Number(/restic snapshot \S+ saved, (\d+) bytes added/.exec(r.stderr)?.[1] ?? NaN);
+
+  size = du(b.location("snapshot"));
+  await b.backupOurs("snapshot");
+  const oursSnapshotGrowth = du(b.location("snapshot")) - size;
+
+  size = du(bareRepo);
+  const bare = await b.bareRestic(bareRepo);
+  const bareResticGrowth = du(bareRepo) - size;
+
+  // Did restic use the previous snapshot as parent? It says so in the second snapshot.
+  const snaps = JSON.parse((await run("restic", ["snapshots", "--json"], { env: b.resticEnv(repo) })).stdout) as Array<{ parent?: string }>;
+  return {
+    changedBytes,
+    oursResticGrowth,
+    oursResticDataAdded,
+    bareResticGrowth,
+    bareResticDataAdded: bare.dataAdded,
+    oursSnapshotGrowth,
+    parentFound: snaps.length >= 2 && Boolean(snaps[snaps.length - 1].parent),
+  };
+}
+
+interface RestoreFigures {
+  cp: number;
+  oursRestic: number;
+  oursSnapshot: number;
+  bareRestic: number;
+  bareRclone: number;
+}
+
+async function restores(b: Bench, bareResticRepo: string): Promise<RestoreFigures> {
+  const samples: Record<keyof RestoreFigures, number[]> = { cp: [], oursRestic: [], oursSnapshot: [], bareRestic: [], bareRclone: [] };
+  const dest = path.join(b.work, "restored");
+  const once = async (key: keyof RestoreFigures, fn: () => Promise<unknown>) => {
+    rm(dest);
+    samples[key].push((await timed(fn))[0]);
+    rm(dest);
+  };
+  for (let i = 1; i <= b.opts.runs; i++) {
+    progress(`restores, run ${i}/${b.opts.runs}`);
+    await once("cp", () => run("cp", ["-a", b.data, dest]));
+    await once("oursRestic", () => b.ours(["restore", JOBS.restic, "--to", dest]));
+    await once("bareRestic", () => run("restic", ["restore", "latest", "--target", dest], { env: b.resticEnv(bareResticRepo) }));
+    await once("oursSnapshot", () => b.ours(["restore", JOBS.snapshot, "--to", dest]));
+    await once("bareRclone", () => run("rclone", ["copy", path.join(b.work, "bare-rclone"), dest], { env: { ...s3ClientEnv(), RCLONE_CONFIG: "/dev/null" } }));
+  }
+  return {
+    cp: median(samples.cp),
+    oursRestic: median(samples.oursRestic),
+    oursSnapshot: median(samples.oursSnapshot),
+    bareRestic: median(samples.bareRestic),
+    bareRclone: median(samples.bareRclone),
+  };
+}
+
+// ---------------------------------------------------------------- report
+
+function report(opts: Options, dataBytes: number, dbSize: number, files: number, full: FullBackupFigures, lat: LatencyFigures, inc: IncrementalFigures, rest: RestoreFigures, traced: Awaited<ReturnType<typeof tracedRuns>>): string {
+  const x = { limit: 1.15, unit: "x" as const };
+  const rows: Row[] = [
+    { figure: "full backup restic: ours / bare restic backup", ours: seconds(full.oursRestic), baseline: seconds(full.bareRestic), value: full.oursRestic / full.bareRestic, unit: "x", goal: x },
+    { figure: "full backup snapshot: ours / bare rclone copy", ours: seconds(full.oursSnapshot), baseline: seconds(full.bareRclone), value: full.oursSnapshot / full.bareRclone, unit: "x", goal: x },
+    { figure: "full backup restic: ours / raw tar", ours: seconds(full.oursRestic), baseline: seconds(full.tar), value: full.oursRestic / full.tar, unit: "x", note: `bare restic / tar: ${(full.bareRestic / full.tar).toFixed(2)}x` },
+    { figure: "full backup snapshot: ours / raw tar", ours: seconds(full.oursSnapshot), baseline: seconds(full.tar), value: full.oursSnapshot / full.tar, unit: "x", note: `bare rclone / tar: ${(full.bareRclone / full.tar).toFixed(2)}x` },
+  ];
+  for (const method of ["restic", "snapshot"] as Method[]) {
+    const d = lat.during[method];
+    const failures = d.failures.length > 0 ? `, ${d.failures.length} FAILED writes` : "";
+    rows.push({
+      figure: `writer max latency during online ${method} backup`,
+      ours: millis(d.maxMs),
+      baseline: `alone ${millis(lat.alone.maxMs)}`,
+      value: d.maxMs,
+      unit: "ms",
+      goal: { limit: 250, unit: "ms" },
+      note: `${d.writes} writes in ${seconds(d.backupSeconds)}${failures}`,
+    });
+    rows.push({ figure: `writer p99 latency during online ${method} backup`, ours: millis(d.p99Ms), baseline: `alone ${millis(lat.alone.p99Ms)}`, value: d.p99Ms, unit: "ms", note: `alone: ${lat.alone.writes} writes` });
+  }
+  rows.push(
+    {
+      figure: "2nd run after ~1% change, restic: repo growth / changed",
+      ours: megabytes(inc.oursResticGrowth),
+      baseline: `changed ${megabytes(inc.changedBytes)}`,
+      value: inc.oursResticGrowth / inc.changedBytes,
+      unit: "x",
+      goal: { limit: 1.5, unit: "x" },
+      note: `data_added ${megabytes(inc.oursResticDataAdded)} (${(inc.oursResticDataAdded / inc.changedBytes).toFixed(2)}x); parent snapshot ${inc.parentFound ? "found" : "NOT found"}`,
+    },
+    {
+      figure: "2nd run after ~1% change, bare restic: repo growth / changed",
+      ours: megabytes(inc.bareResticGrowth),
+      baseline: `changed ${megabytes(inc.changedBytes)}`,
+      value: inc.bareResticGrowth / inc.changedBytes,
+      unit: "x",
+      note: `data_added ${megabytes(inc.bareResticDataAdded)} (${(inc.bareResticDataAdded / inc.changedBytes).toFixed(2)}x); for comparison`,
+    },
+    {
+      figure: "2nd run after ~1% change, snapshot: target growth / changed",
+      ours: megabytes(inc.oursSnapshotGrowth),
+      baseline: `changed ${megabytes(inc.changedBytes)}`,
+      value: inc.oursSnapshotGrowth / inc.changedBytes,
+      unit: "x",
+      note: "dated full copies: expected ~100x, for comparison",
+    },
+    { figure: "restore latest, restic: ours / cp -a", ours: seconds(rest.oursRestic), baseline: seconds(rest.cp), value: rest.oursRestic / rest.cp, unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare restic restore: ${seconds(rest.bareRestic)} (${(rest.bareRestic / rest.cp).toFixed(2)}x cp)` },
+    { figure: "restore latest, snapshot: ours / cp -a", ours: seconds(rest.oursSnapshot), baseline: seconds(rest.cp), value: rest.oursSnapshot / rest.cp, unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare rclone copy back: ${seconds(rest.bareRclone)} (${(rest.bareRclone / rest.cp).toFixed(2)}x cp)` },
+  );
+
+  const where = (["restic", "snapshot"] as Method[]).map((m) =>
+    [
+      `\nWhere a full ${m} backup's time goes (one traced run, ${seconds(traced[m].wall)} wall):`,
+      renderTable(
+        ["step", "seconds", "share"],
+        traced[m].steps.map(([step, s]) => [step, s.toFixed(2), `${((100 * s) / traced[m].wall).toFixed(0)}%`]),
+      ),
+    ].join("\n"),
+  );
+  return [
+    `openwebui-backup benchmark: data dir ${megabytes(dataBytes)} (${files} files, webui.db ${megabytes(dbSize)}), median of ${opts.runs} run(s) where marked by time, writer interval ${opts.writerIntervalMs} ms`,
+    "",
+    renderRows(rows),
+    ...where,
+    "",
+    "Not a test: MISS marks a missed goal; the exit status stays 0.",
+  ].join("\n");
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const b = new Bench(opts);
+  const onSignal = () => {
+    b.cleanup();
+    process.exit(130);
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    progress(`building a ~${opts.sizeMb} MB data dir in ${b.data}`);
+    b.build();
+    b.install();
+    const dataBytes = du(b.data);
+    const files = Number(execFileSync("bash", ["-c", `find ${shellQuote(b.data)} -type f | wc -l`], { encoding: "utf8" }).trim());
+    const dbSize = fs.statSync(path.join(b.data, "webui.db")).size;
+
+    const full = await fullBackups(b);
+    const traced = await tracedRuns(b);
+    const lat = await writerLatency(b);
+    const inc = await incremental(b);
+    const rest = await restores(b, path.join(b.work, "bare-restic-incr"));
+    console.log(report(opts, dataBytes, dbSize, files, full, lat, inc, rest, traced));
+  } finally {
+    b.cleanup();
+  }
+}
+
+main().catch((err) => {
+  console.error(`bench failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`);
+  process.exit(1);
+});
