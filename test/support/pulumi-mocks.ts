@@ -47,3 +47,13 @@ export function promiseOf<T>(output: pulumi.Output<T>): Promise<T> {
 export function isSecret<T>(output: pulumi.Output<T>): Promise<boolean> {
   return pulumi.isSecret(output);
 }
+
+/** The engine's marker for a secret input, as mocks receive it. */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Unwraps a resource input that may arrive as a secret: `{ secret, value }`. */
+export function unwrapInput(input: any): { secret: boolean; value: any } {
+  if (input && typeof input === "object" && input[SECRET_SIG_KEY] === SECRET_SIG_VALUE) return { secret: true, value: input.value };
+  return { secret: false, value: input };
+}
