@@ -108,13 +108,29 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
           add(`${jp}.retention`, "method restic needs at least one of keep, hourly, daily, weekly, monthly, yearly");
         }
         if (!cfg.resticPassword) add("resticPassword", `required because ${jp} uses method restic (set it with: pulumi config set --secret openwebui:resticPassword …)`);
+      } else if (job.method === "sync") {
+        // A mirror keeps one copy; history is the bucket's versioning and lifecycle.
+        for (const k of [...(r.keep !== undefined ? (["keep"] as const) : []), ...calendarKeys]) add(`${jp}.retention.${k}`, "method sync keeps one mirror and no retention; history comes from bucket versioning (remove retention)");
+      } else if (job.method === "local-snapshot" || job.method === "pull") {
+        if (r.keep === undefined && calendarKeys.length === 0) add(`${jp}.retention`, `method ${job.method} needs keep or at least one of hourly, daily, weekly, monthly, yearly`);
+        job.targets.forEach((tname, ti) => {
+          const target = cfg.targets[tname];
+          if (target && target.type !== "local") add(`${jp}.targets[${ti}]`, `method ${job.method} writes hard-linked snapshots to local targets only; "${tname}" is of type ${target.type}`);
+        });
+      }
+      if (job.method === "pull") {
+        if (!job.from) add(`${jp}.from`, "required for method pull: { host, user, port, sshKeyFile, path } of the source host's local-snapshot folder");
+        if (job.consistency !== "online") add(`${jp}.consistency`, "method pull reads another host's snapshots; it has no containers to pause or stop (use online)");
+      } else if (job.from) {
+        add(`${jp}.from`, `only method pull takes from; this job's method is ${job.method}`);
       }
       if (job.consistency !== "online" && host.containers.length === 0) {
         add(`${jp}.consistency`, `"${job.consistency}" needs ${hp}.containers to list the containers to ${job.consistency}`);
       }
     });
   });
-  problems.push(...openwebuiProblems(cfg));
+  // A puller host has no data; it has no openwebui block either, so its stack rules do not apply.
+  problems.push(...openwebuiProblems({ hosts: cfg.hosts.map((h) => ({ ...h, data: h.data ?? { volume: "" } })) }));
   problems.push(...hostAwsProblems(cfg));
   problems.push(...scheduleProblems(cfg));
   problems.push(...retentionAgreementProblems(cfg));

@@ -121,8 +121,9 @@ export function resolveHostData(
   return z.NEVER;
 }
 
-/** The resolved data location of a parsed host (after `parseStackConfig`, `data` is always set). */
-export function hostDataLocation(host: { readonly data: DataLocation }): DataLocation {
+/** The resolved data location of a parsed host (after `parseStackConfig`, `data` is set on every host but a pull-only one). */
+export function hostDataLocation(host: { readonly name?: string; readonly data?: DataLocation }): DataLocation {
+  if (!host.data) throw new Error(`host ${host.name ?? "?"} has no data location (every job is a pull)`);
   return host.data;
 }
 

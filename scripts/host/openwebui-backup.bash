@@ -236,8 +236,45 @@ check_databases_one() {
   [[ "$result" == ok ]]
 }
 
+# schema_revision <webui.db>: the Alembic revision Open WebUI migrated to, or for older
+# releases the last peewee migration (prefixed "peewee:"); empty when neither is there.
+schema_revision() {
+  local db=$1 rev=""
+  [[ -f "$db" ]] || return 0
+  rev=$(sqlite3 -readonly "$db" 'SELECT version_num FROM alembic_version LIMIT 1;' 2>/dev/null) || rev=""
+  if [[ -z "$rev" ]]; then
+    rev=$(sqlite3 -readonly "$db" 'SELECT name FROM migratehistory ORDER BY id DESC LIMIT 1;' 2>/dev/null) || rev=""
+    [[ -z "$rev" ]] || rev="peewee:$rev"
+  fi
+  printf '%s' "$rev"
+}
+
+# chroma_version <chroma.sqlite3>: Chroma records no release, but its migrations table
+# says which schema each part is at ("embeddings_queue:2 metadb:3 sysdb:6").
+chroma_version() {
+  [[ -f "$1" ]] || return 0
+  sqlite3 -readonly "$1" "SELECT dir || ':' || MAX(version) FROM migrations GROUP BY dir ORDER BY dir;" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//' || true
+}
+
+# openwebui_image: "<image>\t<digest>" of the running Open WebUI container, where docker is there.
+openwebui_image() {
+  local c=${OWB_OPENWEBUI_CONTAINER:-open-webui} image id digest=""
+  command -v docker >/dev/null 2>&1 || return 0
+  image=$(docker inspect --format '{{ .Config.Image }}' "$c" 2>/dev/null) || return 0
+  [[ -n "$image" ]] || return 0
+  id=$(docker inspect --format '{{ .Image }}' "$c" 2>/dev/null) || id=""
+  if [[ -n "$id" ]]; then
+    digest=$(docker image inspect --format '{{ join .RepoDigests " " }}' "$id" 2>/dev/null) || digest=""
+    digest=${digest%% *}
+    digest=${digest:-$id}
+  fi
+  printf '%s\t%s' "$image" "$digest"
+}
+
 write_manifest() {
-  local stage_dir=$1 started=$2
+  local stage_dir=$1 started=$2 image_line image="" digest=""
+  image_line=$(openwebui_image)
+  if [[ -n "$image_line" ]]; then image=${image_line%%$'\t'*}; digest=${image_line#*$'\t'}; fi
   {
     printf '{\n'
     printf '  "format": 1,\n'
@@ -245,9 +282,19 @@ write_manifest() {
     printf '  "job": %s,\n' "$(json_string "$JOB")"
     printf '  "created": %s,\n' "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")"
     printf '  "files": %s,\n' "$(files_of "$stage_dir/data")"
-    printf '  "bytes": %s\n' "$(bytes_of "$stage_dir/data")"
+    printf '  "bytes": %s,\n' "$(bytes_of "$stage_dir/data")"
+    printf '  "schemaRevision": %s,\n' "$(json_string "$(schema_revision "$stage_dir/data/webui.db")")"
+    printf '  "chromaVersion": %s,\n' "$(json_string "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")")"
+    printf '  "image": %s,\n' "$(json_string "$image")"
+    printf '  "imageDigest": %s\n' "$(json_string "$digest")"
     printf '}\n'
   } >"$stage_dir/$MANIFEST"
+}
+
+# manifest_field <file> <key>: a string or number field of a manifest, without jq.
+manifest_field() {
+  [[ -f "$1" ]] || return 0
+  sed -n "s/^ *\"$2\": *\"\{0,1\}\([^\"]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$1" | head -n 1
 }
 
 # ------------------------------------------------------------------ targets
@@ -470,6 +517,233 @@ restore_snapshot() {
   rclone copyto "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
 }
 
+# ------------------------------------------------------------------ method: sync (one mirror)
+
+# The mirror lives at <location>/current. Its manifest goes up last and is removed first, so
+# a sync that dies half way leaves a mirror without manifest, which list and restore call
+# incomplete (the bucket's versions still hold the previous state).
+sync_root() { printf '%s/current' "$(rclone_root "$1")"; }
+
+ship_sync() {
+  local t=$1 stage_dir=$2 root
+  root=$(sync_root "$t")
+  rclone deletefile "$root/$MANIFEST" 2>/dev/null || true
+  log "$t: syncing the mirror at $root"
+  rclone sync "$stage_dir/data" "$root/data"
+  rclone check --one-way "$stage_dir/data" "$root/data" 2>/dev/null || die "$t: the mirror differs from the staged copy"
+  rclone copyto "$stage_dir/$MANIFEST" "$root/$MANIFEST"
+  log "$t: mirror synced and checked"
+}
+
+list_sync() {
+  local root manifest tmp
+  root=$(sync_root "$1")
+  tmp=$(mktemp)
+  if rclone copyto "$root/$MANIFEST" "$tmp" 2>/dev/null && [[ -s "$tmp" ]]; then
+    manifest=$tmp
+    printf 'current  %s  %s files  %s bytes\n' "$(manifest_field "$manifest" created)" "$(manifest_field "$manifest" files)" "$(manifest_field "$manifest" bytes)"
+    rm -f -- "$tmp"
+  else
+    rm -f -- "$tmp"
+    printf 'no complete mirror at %s (never synced, or the last sync did not finish)\n' "$root"
+  fi
+}
+
+restore_sync() {
+  local t=$1 snapshot=$2 dest=$3 root
+  [[ "$snapshot" == latest || "$snapshot" == current ]] || die "method sync keeps one mirror: --snapshot takes latest or current"
+  root=$(sync_root "$t")
+  rclone copyto "$root/$MANIFEST" "$dest.manifest.json" 2>/dev/null || die "$t: the mirror has no manifest: it was never completed, or the last sync did not finish"
+  log "$t: restoring the mirror"
+  rclone copy "$root/data" "$dest"
+}
+
+# ------------------------------------------------------------------ point-in-time folders on a local disk
+# (methods local-snapshot and pull)
+
+snapshot_folder_name() { printf 'open-webui-backup-%s' "$(date -u -d "@$(now_epoch)" +%Y%m%dT%H%M%SZ)"; }
+
+# local_complete <root>: complete snapshot folders, oldest first. Complete: renamed from its
+# .partial name, which happens only after the copy and its checks finished.
+local_complete() {
+  local root=$1 d
+  [[ -d "$root" ]] || return 0
+  for d in "$root"/open-webui-backup-*; do
+    [[ -d "$d" && ! -L "$d" && -f "$d/$MANIFEST" ]] || continue
+    d=${d##*/}
+    if [[ "$d" =~ $SNAPSHOT_FOLDER_PATTERN ]]; then printf '%s\n' "$d"; fi
+  done | sort
+}
+
+# write_linked_snapshot <target> <root> <folder> <rsync source args…>: copies into
+# <folder>.partial with unchanged files hard-linked to the newest complete snapshot, checks
+# the copy, then renames it. Any .partial is left by a run that died (we hold the lock):
+# it is removed, never linked against.
+write_linked_snapshot() {
+  local t=$1 root=$2 folder=$3 p newest started stats copied
+  shift 3
+  local partial="$root/$folder.partial"
+  started=$(date -u +%s)
+  mkdir -p -- "$root"
+  for p in "$root"/open-webui-backup-*.partial; do
+    [[ -e "$p" ]] || continue
+    log "$t: removing ${p##*/}, left by an interrupted run"
+    rm -rf -- "$p"
+  done
+  newest=$(local_complete "$root" | tail -n 1)
+  local -a args=(-a --numeric-ids --stats)
+  if [[ -n "$newest" ]]; then args+=(--link-dest "$root/$newest"); fi
+  stats=$(rsync "${args[@]}" "$@" "$partial/")
+  copied=$(sed -n 's/^Total transferred file size: \([0-9,]*\).*/\1/p' <<<"$stats" | tr -d ,)
+  [[ -f "$partial/$MANIFEST" && -d "$partial/data" ]] || die "$t: the copy holds no $MANIFEST and data/"
+  check_databases "$partial/data" require || die "$t: the copy fails integrity_check; kept as ${partial##*/} until the next run"
+  sync
+  mv -T -- "$partial" "$root/$folder"
+  log "$t: $folder complete: ${copied:-0} bytes copied, unchanged files hard-linked to ${newest:-nothing (first snapshot)}, $(($(date -u +%s) - started)) s"
+}
+
+# folder_time <folder> <date format>: the snapshot's time, formatted.
+folder_time() {
+  local f=${1#open-webui-backup-}
+  date -u -d "${f:0:4}-${f:4:2}-${f:6:2} ${f:9:2}:${f:11:2}:${f:13:2}" "+$2"
+}
+
+# retained_folders <folder…> (oldest first): the folders the job's retention keeps, one a
+# line. keep: the newest N. hourly/daily/weekly/monthly/yearly: the newest folder of each of
+# the newest N hours/days/ISO weeks/months/years that have one (restic's rule). Times come
+# from the folder names, which come from OPENWEBUI_BACKUP_NOW or the clock.
+retained_folders() {
+  local -a folders=("$@")
+  local -A keep=()
+  local n=${#folders[@]} i rule count period last
+  count=$(job_setting KEEP_KEEP)
+  if [[ -n "$count" ]]; then
+    for ((i = n - 1; i >= 0 && i >= n - count; i--)); do keep[${folders[i]}]=1; done
+  fi
+  for rule in HOURLY:%Y%m%d%H DAILY:%Y%m%d WEEKLY:%G%V MONTHLY:%Y%m YEARLY:%Y; do
+    count=$(job_setting "KEEP_${rule%%:*}")
+    [[ -n "$count" ]] || continue
+    last=""
+    for ((i = n - 1; i >= 0 && count > 0; i--)); do
+      period=$(folder_time "${folders[i]}" "${rule#*:}")
+      if [[ "$period" != "$last" ]]; then
+        keep[${folders[i]}]=1
+        last=$period
+        count=$((count - 1))
+      fi
+    done
+  done
+  if ((${#keep[@]} > 0)); then printf '%s\n' "${!keep[@]}"; fi
+}
+
+# prune_local <target> <root>: only after a successful run.
+prune_local() {
+  local t=$1 root=$2 f kept pruned=0
+  local -a complete
+  mapfile -t complete < <(local_complete "$root")
+  ((${#complete[@]} > 0)) || die "$t: no complete snapshot after this run; nothing pruned"
+  kept=$(retained_folders "${complete[@]}")
+  for f in "${complete[@]}"; do
+    if ! grep -qxF "$f" <<<"$kept"; then
+      log "$t: pruning $f"
+      rm -rf -- "${root:?}/$f"
+      pruned=$((pruned + 1))
+    fi
+  done
+  log "$t: $((${#complete[@]} - pruned)) snapshots kept, $pruned pruned"
+}
+
+ship_local_snapshot() {
+  local t=$1 stage_dir=$2 root folder
+  root=$(target_location "$t")
+  folder=$(snapshot_folder_name)
+  [[ ! -e "$root/$folder" ]] || die "$t: $folder already exists"
+  write_linked_snapshot "$t" "$root" "$folder" "$stage_dir/"
+  prune_local "$t" "$root"
+}
+
+list_local_snapshot() { local_complete "$(target_location "$1")"; }
+
+restore_local_snapshot() {
+  local t=$1 snapshot=$2 dest=$3 root listing
+  root=$(target_location "$t")
+  listing=$(local_complete "$root")
+  if [[ "$snapshot" == latest ]]; then
+    snapshot=$(tail -n 1 <<<"$listing")
+    [[ -n "$snapshot" ]] || die "$t: no complete snapshot of job $JOB in $root"
+  fi
+  [[ "$snapshot" =~ $SNAPSHOT_FOLDER_PATTERN ]] || die "not a snapshot folder name: $snapshot"
+  grep -qxF "$snapshot" <<<"$listing" || die "$t: no complete snapshot named $snapshot"
+  log "$t: restoring $snapshot"
+  rsync -a --numeric-ids -- "$root/$snapshot/data/" "$dest/"
+  cp -- "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
+}
+
+# ------------------------------------------------------------------ method: pull (over SSH)
+
+# pull_ssh_setup: writes this job's ssh config and known_hosts under the state directory and
+# sets PULL_RSH, the -e value rsync runs. The source host is "owb-source" in that config.
+pull_ssh_setup() {
+  local dir="$OWB_STATE_DIR/ssh" host port user key hostkey strict=accept-new
+  host=$(job_setting FROM_HOST)
+  port=$(job_setting FROM_PORT)
+  user=$(job_setting FROM_USER)
+  key=$(job_setting FROM_KEY)
+  hostkey=$(job_setting FROM_HOSTKEY)
+  [[ -n "$host" && -n "$key" ]] || die "env file has no OWB_JOB_*_FROM_HOST/_FROM_KEY for pull job $JOB"
+  [[ -r "$key" ]] || die "cannot read the SSH key $key"
+  [[ "$dir$key" != *[\'\"]* ]] || die "the SSH key path and state directory must not contain quotes"
+  mkdir -p -- "$dir"
+  if [[ -n "$hostkey" ]]; then
+    strict=yes
+    if [[ "$port" == 22 ]]; then printf '%s %s\n' "$host" "$hostkey"; else printf '[%s]:%s %s\n' "$host" "$port" "$hostkey"; fi >"$dir/$JOB.known_hosts"
+  fi
+  cat >"$dir/$JOB.config" <<EOF
+Host owb-source
+  HostName $host
+  Port $port
+  User $user
+  IdentityFile "$key"
+  IdentitiesOnly yes
+  BatchMode yes
+  UserKnownHostsFile "$dir/$JOB.known_hosts"
+  StrictHostKeyChecking $strict
+  ConnectTimeout 20
+  ServerAliveInterval 15
+  ServerAliveCountMax 4
+EOF
+  PULL_RSH="ssh -F '$dir/$JOB.config'"
+}
+
+# remote_complete <remote dir>: complete snapshots on the source, oldest first (a folder still
+# named .partial is not one, even when its manifest is already there).
+remote_complete() {
+  local listing
+  listing=$(rsync -e "$PULL_RSH" --list-only -r --include '/open-webui-backup-*/' --include "/open-webui-backup-*/$MANIFEST" --exclude '*' "owb-source:$1") || return 1
+  sed -n "s|.* \(open-webui-backup-[0-9]\{8\}T[0-9]\{6\}Z\)/$MANIFEST\$|\1|p" <<<"$listing" | sort
+}
+
+ship_pull() {
+  local t=$1 root path listing newest
+  root=$(target_location "$t")
+  path=$(job_setting FROM_PATH)
+  path="${path%/}/"
+  pull_ssh_setup
+  log "$t: listing snapshots on $(job_setting FROM_HOST):$path"
+  listing=$(remote_complete "$path") || die "$t: could not list $(job_setting FROM_HOST):$path over SSH"
+  newest=$(tail -n 1 <<<"$listing")
+  [[ -n "$newest" ]] || die "$t: no complete snapshot on $(job_setting FROM_HOST):$path"
+  if [[ -d "$root/$newest" ]]; then
+    log "$t: $newest is already here; nothing newer on the source"
+  else
+    write_linked_snapshot "$t" "$root" "$newest" -e "$PULL_RSH" "owb-source:$path$newest/"
+  fi
+  prune_local "$t" "$root"
+}
+
+list_pull() { list_local_snapshot "$@"; }
+restore_pull() { restore_local_snapshot "$@"; }
+
 # ------------------------------------------------------------------ results
 
 json_string() {
@@ -494,21 +768,99 @@ write_state() {
   mv -f -- "$tmp" "$OWB_STATE_DIR/$JOB.json"
 }
 
-# notify_failure <message>: POSTs JSON to the webhook. A failing webhook never fails the job.
+# post_url <url> [body file]: a POST, retried a few times; the URL may hold a token, so it
+# goes to curl on stdin, not on the command line. Never fails the caller.
+post_url() {
+  local url=$1 body=${2:-/dev/null}
+  printf 'url = "%s"\n' "$url" |
+    curl --config - --silent --show-error --fail --max-time 10 --retry 3 --retry-delay 1 --retry-connrefused \
+      --header 'Content-Type: application/json' --data-binary "@$body" >/dev/null
+}
+
+healthcheck_url() {
+  local url
+  url=$(job_setting HEALTHCHECK_URL)
+  printf '%s' "${url:-${OWB_HEALTHCHECK_URL:-}}"
+}
+
+# ping_healthcheck /start|""|/fail [body file]: the healthchecks.io convention.
+ping_healthcheck() {
+  local url
+  url=$(healthcheck_url)
+  [[ -n "$url" ]] || return 0
+  post_url "${url%/}$1" "${2:-/dev/null}" || log "warning: could not ping the health check${1:+ ($1)}"
+}
+
+log_tail() { tail -n 20 "${RUN_LOG:-/dev/null}" 2>/dev/null || true; }
+
+# notify_failure <message> <targets> <started> <bytes>: webhook JSON and the /fail ping. Records
+# that this systemd invocation has alerted, so the OnFailure= handler does not alert again.
 notify_failure() {
-  local message=$1 payload
-  [[ -n "${OWB_WEBHOOK_URL:-}" ]] || return 0
+  local message=$1 failed_targets=${2:-} started=${3:-$(date -u +%s)} bytes=${4:-0} payload now
+  now=$(date -u +%s)
   payload=$(mktemp)
-  printf '{"host":%s,"job":%s,"outcome":"failure","message":%s,"log":%s}\n' \
-    "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$message")" \
-    "$(json_string "$(tail -n 20 "${RUN_LOG:-/dev/null}" 2>/dev/null)")" >"$payload"
-  # The URL may hold a token: it goes to curl on stdin, not on the command line.
-  if ! printf 'url = "%s"\n' "$OWB_WEBHOOK_URL" |
-    curl --config - --silent --show-error --fail --max-time 10 --retry 3 --retry-delay 2 \
-      --header 'Content-Type: application/json' --data-binary "@$payload" >/dev/null; then
-    log "warning: could not post the failure to the webhook"
+  printf '{"host":%s,"job":%s,"method":%s,"target":%s,"outcome":"failure","started":%s,"finished":%s,"duration":%s,"bytes":%s,"message":%s,"log":%s}\n' \
+    "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")" "$(json_string "$failed_targets")" \
+    "$started" "$now" "$((now - started))" "$bytes" "$(json_string "$message")" "$(json_string "$(log_tail)")" >"$payload"
+  if [[ -n "${OWB_WEBHOOK_URL:-}" ]]; then
+    post_url "$OWB_WEBHOOK_URL" "$payload" || log "warning: could not post the failure to the webhook"
   fi
+  log_tail >"$payload"
+  ping_healthcheck /fail "$payload"
   rm -f -- "$payload"
+  if [[ -n "${INVOCATION_ID:-}" ]]; then
+    mkdir -p -- "$OWB_STATE_DIR/alerted"
+    : >"$OWB_STATE_DIR/alerted/$INVOCATION_ID"
+    find "$OWB_STATE_DIR/alerted" -type f -mtime +7 -delete 2>/dev/null || true
+  fi
+}
+
+readonly METRICS=(
+  "last_run_timestamp_seconds:Unix time the last run of the job to the target finished."
+  "last_success_timestamp_seconds:Unix time of the last successful run to the target (0: none yet)."
+  "duration_seconds:Duration of the last run, staging included."
+  "bytes:Bytes of the data directory the last run backed up."
+  "exit_status:0 when the last run to the target succeeded, 1 when it failed."
+)
+
+# record_metrics <target> <started> <finished> <bytes> <status>: this job's and target's lines,
+# kept under the state directory so the file always covers every job of the host.
+record_metrics() {
+  local t=$1 started=$2 finished=$3 bytes=$4 status=$5 file last_success=0 labels
+  [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
+  mkdir -p -- "$OWB_STATE_DIR/metrics"
+  file="$OWB_STATE_DIR/metrics/$JOB@$t.prom"
+  if [[ -f "$file" ]]; then
+    last_success=$(sed -n 's/^openwebui_backup_last_success_timestamp_seconds{[^}]*} \([0-9]*\)$/\1/p' "$file")
+  fi
+  if ((status == 0)); then last_success=$finished; fi
+  labels=$(printf 'host="%s",job="%s",target="%s"' "$OWB_HOST" "$JOB" "$t")
+  {
+    printf 'openwebui_backup_last_run_timestamp_seconds{%s} %s\n' "$labels" "$finished"
+    printf 'openwebui_backup_last_success_timestamp_seconds{%s} %s\n' "$labels" "${last_success:-0}"
+    printf 'openwebui_backup_duration_seconds{%s} %s\n' "$labels" "$((finished - started))"
+    printf 'openwebui_backup_bytes{%s} %s\n' "$labels" "$bytes"
+    printf 'openwebui_backup_exit_status{%s} %s\n' "$labels" "$status"
+  } >"$file.tmp"
+  mv -f -- "$file.tmp" "$file"
+}
+
+# write_metrics_file: the textfile collector's file, from every job's lines, renamed into place.
+write_metrics_file() {
+  [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
+  local dir tmp m name
+  dir=$(dirname -- "$OWB_METRICS_FILE")
+  mkdir -p -- "$dir"
+  tmp=$(mktemp "$dir/.openwebui-backup-metrics.XXXXXX")
+  {
+    for m in "${METRICS[@]}"; do
+      name="openwebui_backup_${m%%:*}"
+      printf '# HELP %s %s\n# TYPE %s gauge\n' "$name" "${m#*:}" "$name"
+      cat -- "$OWB_STATE_DIR"/metrics/*.prom 2>/dev/null | grep -F "$name{" || true
+    done
+  } >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f -- "$tmp" "$OWB_METRICS_FILE"
 }
 
 # ------------------------------------------------------------------ commands
@@ -526,87 +878,122 @@ cmd_run() {
   started=$(date -u +%s)
   method=$(job_setting METHOD)
   consistency=$(job_setting CONSISTENCY)
-  log "start: method $method, targets $(job_targets), consistency $consistency"
+  local -a targets
+  read -r -a targets <<<"$(job_targets)"
+  log "start: method $method, targets ${targets[*]}, consistency $consistency"
+  ping_healthcheck /start
 
   # Each step runs in a subshell so its failure can be handled here. `set +e` lets this shell
   # see the status; the subshell turns errexit back on, since it inherits the +e.
-  set +e
-  (
+  stage_dir="$OWB_STAGING_DIR/$JOB"
+  if [[ "$method" != pull ]]; then # a pull copies another host's snapshots: nothing to stage
+    set +e
+    (
+      set -e
+      trap on_exit EXIT # traps are not inherited: this subshell must bring back what it suspends
+      data=$(data_dir)
+      if [[ "$consistency" == pause || "$consistency" == stop ]]; then suspend_containers "$consistency"; fi
+      stage "$data" "$stage_dir"
+      # Containers come back as soon as the local copy exists, not after the upload.
+      if ((${#SUSPENDED[@]} > 0)); then resume_containers; fi
+      write_manifest "$stage_dir" "$started"
+      log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $(($(date -u +%s) - started)) s"
+    )
+    rc=$?
     set -e
-    trap on_exit EXIT # traps are not inherited: this subshell must bring back what it suspends
-    data=$(data_dir)
-    stage_dir="$OWB_STAGING_DIR/$JOB"
-    if [[ "$consistency" == pause || "$consistency" == stop ]]; then suspend_containers "$consistency"; fi
-    stage "$data" "$stage_dir"
-    # Containers come back as soon as the local copy exists, not after the upload.
-    if ((${#SUSPENDED[@]} > 0)); then resume_containers; fi
-    write_manifest "$stage_dir" "$started"
-    log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $(($(date -u +%s) - started)) s"
-  )
-  rc=$?
-  set -e
-  if ((rc != 0)); then
-    write_state "$started" "$(date -u +%s)" failure 0 ""
-    notify_failure "staging the data directory failed"
-    die "staging failed; nothing was shipped or pruned"
+    if ((rc != 0)); then
+      local finished
+      finished=$(date -u +%s)
+      write_state "$started" "$finished" failure 0 ""
+      for t in "${targets[@]}"; do record_metrics "$t" "$started" "$finished" 0 1; done
+      write_metrics_file || log "warning: could not write the metrics file"
+      notify_failure "staging the data directory failed" "${targets[*]}" "$started" 0
+      die "staging failed; nothing was shipped or pruned"
+    fi
+    bytes=$(bytes_of "$stage_dir/data")
   fi
 
-  stage_dir="$OWB_STAGING_DIR/$JOB"
-  bytes=$(bytes_of "$stage_dir/data")
-  local -a targets
-  read -r -a targets <<<"$(job_targets)"
   for t in "${targets[@]}"; do
-    local t_started
+    local t_started t_bytes=$bytes
     t_started=$(date -u +%s)
     set +e
     (
       set -e
-      with_target "$t" "ship_$method" "$t" "$stage_dir"
+      with_target "$t" "ship_$(ident "$method")" "$t" "$stage_dir"
     )
     rc=$?
     set -e
+    if [[ "$method" == pull ]]; then
+      local newest_pulled
+      newest_pulled=$(local_complete "$(target_location "$t")" | tail -n 1)
+      t_bytes=0
+      if [[ -n "$newest_pulled" ]]; then t_bytes=$(bytes_of "$(target_location "$t")/$newest_pulled/data"); fi
+      if ((t_bytes > bytes)); then bytes=$t_bytes; fi
+    fi
     if ((rc == 0)); then
       log "$t: done in $(($(date -u +%s) - t_started)) s"
+      record_metrics "$t" "$started" "$(date -u +%s)" "$t_bytes" 0
     else
-      log "$t: FAILED (exit $rc); its old backups were left untouched"
+      log "$t: FAILED (exit $rc) after $(($(date -u +%s) - t_started)) s; its old backups were left untouched"
+      record_metrics "$t" "$started" "$(date -u +%s)" "$t_bytes" 1
       failed+=("$t")
     fi
   done
   rm -rf -- "$stage_dir"
+  write_metrics_file || log "warning: could not write the metrics file"
 
   if ((${#failed[@]} > 0)); then
     write_state "$started" "$(date -u +%s)" failure "$bytes" "${failed[*]}"
-    notify_failure "backup failed for target(s): ${failed[*]}"
+    notify_failure "backup failed for target(s): ${failed[*]}" "${failed[*]}" "$started" "$bytes"
     die "finished with failures: ${failed[*]}"
   fi
   write_state "$started" "$(date -u +%s)" success "$bytes" ""
-  log "success: $bytes bytes staged, $(($(date -u +%s) - started)) s"
+  log "success: $bytes bytes, $(($(date -u +%s) - started)) s"
+  ping_healthcheck ""
 }
 
 cmd_list() {
   local t
   t=$(pick_target "$TARGET_ARG")
-  with_target "$t" "list_$(job_setting METHOD)" "$t"
+  with_target "$t" "list_$(ident "$(job_setting METHOD)")" "$t"
 }
 
 # restore_into <target> <snapshot> <new dir>
 restore_into() {
-  local t=$1 snapshot=$2 dest=$3
+  local t=$1 snapshot=$2 dest=$3 started
   [[ ! -e "$dest" ]] || die "$dest already exists; restore needs a new directory"
+  started=$(date -u +%s)
   mkdir -p -- "$(dirname -- "$dest")"
-  with_target "$t" "restore_$(job_setting METHOD)" "$t" "$snapshot" "$dest"
+  with_target "$t" "restore_$(ident "$(job_setting METHOD)")" "$t" "$snapshot" "$dest"
   [[ -d "$dest" ]] || die "restore produced no directory"
+  log "fetched $(files_of "$dest") files, $(bytes_of "$dest") bytes from $t in $(($(date -u +%s) - started)) s"
 }
 
 show_manifest() {
   [[ -f "$1" ]] || return 0
   log "manifest: $(tr -d '\n' <"$1" | tr -s ' ')"
+  warn_version "$1"
+}
+
+# warn_version <manifest>: the backup's Open WebUI image against the running container's.
+# Open WebUI migrates its database forward when it starts and never back.
+warn_version() {
+  local backed backed_digest running_line running="" running_digest=""
+  backed=$(manifest_field "$1" image)
+  backed_digest=$(manifest_field "$1" imageDigest)
+  [[ -n "$backed" ]] || return 0
+  running_line=$(openwebui_image)
+  if [[ -n "$running_line" ]]; then running=${running_line%%$'\t'*}; running_digest=${running_line#*$'\t'}; fi
+  [[ -n "$running" ]] || return 0
+  if [[ "$running" != "$backed" || (-n "$backed_digest" && -n "$running_digest" && "$running_digest" != "$backed_digest") ]]; then
+    log "warning: this backup was made by Open WebUI $backed${backed_digest:+ ($backed_digest)}, schema $(manifest_field "$1" schemaRevision); the running container is $running${running_digest:+ ($running_digest)}. Open WebUI cannot migrate a database back: run the backup's version (or a newer one) with this data."
+  fi
 }
 
 cmd_restore() {
   local t snapshot=${SNAPSHOT_ARG:-latest}
   t=$(pick_target "$TARGET_ARG")
-  [[ "$snapshot" =~ ^(latest|[0-9a-f]{8,64}|open-webui-backup-[0-9]{8}T[0-9]{6}Z)$ ]] || die "--snapshot takes latest, a restic snapshot id or a snapshot folder name"
+  [[ "$snapshot" =~ ^(latest|current|[0-9a-f]{8,64}|open-webui-backup-[0-9]{8}T[0-9]{6}Z)$ ]] || die "--snapshot takes latest, current (sync), a restic snapshot id or a snapshot folder name"
   [[ -n "$TO_ARG" || -n "$IN_PLACE" ]] || die "restore needs --to <dir> or --in-place"
   [[ -z "$TO_ARG" || -z "$IN_PLACE" ]] || die "give either --to or --in-place, not both"
   take_lock
@@ -645,6 +1032,7 @@ cmd_verify() {
   t=$(pick_target "$TARGET_ARG")
   started=$(date -u +%s)
   start_log
+  ping_healthcheck /start
   mkdir -p -- "$OWB_STAGING_DIR"
   scratch=$(mktemp -d "$OWB_STAGING_DIR/verify-$JOB.XXXXXX")
   CLEANUP_DIRS+=("$scratch")
@@ -659,10 +1047,11 @@ cmd_verify() {
   status=$?
   set -e
   if ((status != 0)); then
-    notify_failure "restore drill failed on target $t"
+    notify_failure "restore drill failed on target $t" "$t" "$started" 0
     die "verify FAILED for target $t"
   fi
   log "verify ok: $(files_of "$scratch/data") files restored from $t in $(($(date -u +%s) - started)) s"
+  ping_healthcheck ""
 }
 
 main() {

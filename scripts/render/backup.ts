@@ -43,6 +43,17 @@ function jobLines(input: HostRenderInput, job: JobConfig): string[] {
     shellAssignment(`OWB_JOB_${id}_CONSISTENCY`, job.consistency),
     shellAssignment(`OWB_JOB_${id}_EXCLUDE`, job.exclude.join(" ")),
   ];
+  if (job.healthcheckUrl) lines.push(shellAssignment(`OWB_JOB_${id}_HEALTHCHECK_URL`, job.healthcheckUrl));
+  if (job.from) {
+    lines.push(
+      shellAssignment(`OWB_JOB_${id}_FROM_HOST`, job.from.host),
+      shellAssignment(`OWB_JOB_${id}_FROM_USER`, job.from.user),
+      shellAssignment(`OWB_JOB_${id}_FROM_PORT`, String(job.from.port)),
+      shellAssignment(`OWB_JOB_${id}_FROM_KEY`, job.from.sshKeyFile),
+      shellAssignment(`OWB_JOB_${id}_FROM_PATH`, job.from.path),
+      ...(job.from.hostKey ? [shellAssignment(`OWB_JOB_${id}_FROM_HOSTKEY`, job.from.hostKey)] : []),
+    );
+  }
   for (const [key, value] of Object.entries(job.retention)) {
     if (value !== undefined) lines.push(shellAssignment(`OWB_JOB_${id}_KEEP_${key.toUpperCase()}`, String(value)));
   }
@@ -80,7 +91,7 @@ export function renderBackupEnv(input: HostRenderInput): HostFile {
     "# shellcheck shell=bash disable=SC2034 # sourced by openwebui-backup, which reads every variable",
     shellAssignment("OWB_HOST", host.name),
     shellAssignment("OWB_STACK", input.stack),
-    "data" in host && "dir" in host.data ? shellAssignment("OWB_DATA_DIR", host.data.dir) : shellAssignment("OWB_DATA_VOLUME", (host.data as { volume: string }).volume),
+    ...(host.data === undefined ? ["# no data directory: every job on this host is a pull"] : ["dir" in host.data ? shellAssignment("OWB_DATA_DIR", host.data.dir) : shellAssignment("OWB_DATA_VOLUME", host.data.volume)]),
     shellAssignment("OWB_CONTAINERS", host.containers.join(" ")),
     shellAssignment("OWB_SQLITE_FILES", OPENWEBUI_DATABASES.join(" ")),
     shellAssignment("OWB_STAGING_DIR", host.paths.stagingDir),
@@ -88,6 +99,7 @@ export function renderBackupEnv(input: HostRenderInput): HostFile {
     shellAssignment("OWB_LOCK_DIR", host.paths.lockDir),
     shellAssignment("OWB_LOG_DIR", host.paths.logDir),
     shellAssignment("OWB_JOBS", host.jobs.map((j) => j.name).join(" ")),
+    ...(host.paths.metricsFile ? [shellAssignment("OWB_METRICS_FILE", host.paths.metricsFile)] : []),
     ...host.jobs.flatMap((job) => jobLines(input, job)),
     ...usedTargets.flatMap((t) => targetLines(t, input.targets[t])),
     "# secrets and alerting",

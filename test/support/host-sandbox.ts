@@ -22,7 +22,18 @@ case "$1" in
     if [[ -f "$DOCKER_STUB_DIR/volumes/$name" ]]; then cat "$DOCKER_STUB_DIR/volumes/$name"; else echo "Error: No such volume: $name" >&2; exit 1; fi ;;
   inspect)
     name=\${*: -1}
-    if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then cat "$DOCKER_STUB_DIR/state/$name"; else echo running; fi ;;
+    img="$DOCKER_STUB_DIR/image/$name"
+    case "$*" in
+      *".Config.Image"*) if [[ -f "$img" ]]; then sed -n 1p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
+      *"{{ .Image }}"*) if [[ -f "$img" ]]; then sed -n 2p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
+      *) if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then cat "$DOCKER_STUB_DIR/state/$name"; else echo running; fi ;;
+    esac ;;
+  image)
+    id=\${*: -1}
+    for f in "$DOCKER_STUB_DIR"/image/*; do
+      if [[ -f "$f" && "$(sed -n 2p "$f")" == "$id" ]]; then sed -n 3p "$f"; exit 0; fi
+    done
+    echo "Error: No such image: $id" >&2; exit 1 ;;
   stop|start|pause|unpause)
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
     echo "$2" ;;
@@ -50,6 +61,7 @@ export class HostSandbox {
     this.dockerLog = path.join(this.root, "docker.log");
     fs.mkdirSync(path.join(this.root, "docker-stub", "volumes"), { recursive: true });
     fs.mkdirSync(path.join(this.root, "docker-stub", "state"), { recursive: true });
+    fs.mkdirSync(path.join(this.root, "docker-stub", "image"), { recursive: true });
     fs.mkdirSync(this.binDir);
     fs.writeFileSync(path.join(this.binDir, "docker"), DOCKER_STUB, { mode: 0o755 });
     fs.writeFileSync(this.dockerLog, "");
@@ -69,10 +81,10 @@ export class HostSandbox {
   }
 
   /** Validates a stack config (hosts[0].paths filled in here), renders host 0 and installs its files. */
-  install(raw: Record<string, any>, stack = "test"): HostFile[] {
-    const withPaths = { ...raw, hosts: raw.hosts.map((h: any, i: number) => (i === 0 ? { paths: this.paths, ...h } : h)) };
+  install(raw: Record<string, any>, stack = "test", hostIndex = 0): HostFile[] {
+    const withPaths = { ...raw, hosts: raw.hosts.map((h: any, i: number) => (i === hostIndex ? { ...h, paths: { ...this.paths, ...h.paths } } : h)) };
     const cfg = parseStackConfig(withPaths);
-    this.files = renderBackupFiles({ stack, host: cfg.hosts[0], targets: plainTargets(cfg), notify: cfg.notify, resticPassword: cfg.resticPassword });
+    this.files = renderBackupFiles({ stack, host: cfg.hosts[hostIndex], targets: plainTargets(cfg), notify: cfg.notify, resticPassword: cfg.resticPassword });
     for (const f of this.files) {
       fs.mkdirSync(path.dirname(f.path), { recursive: true });
       fs.writeFileSync(f.path, f.content, { mode: f.mode });
@@ -87,6 +99,11 @@ export class HostSandbox {
 
   setContainerState(name: string, state: string): void {
     fs.writeFileSync(path.join(this.root, "docker-stub", "state", name), `${state}\n`);
+  }
+
+  /** What `docker inspect` reports for a container's image: its reference, image id and repo digest. */
+  setContainerImage(name: string, image: string, id: string, repoDigest: string): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n`);
   }
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {
