@@ -208,8 +208,8 @@ const escapeCell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
 function scalarType(s: JsonSchema): string {
   if (s.const !== undefined) return JSON.stringify(s.const);
-  if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(" \\| ");
-  const t = Array.isArray(s.type) ? s.type.join(" \\| ") : s.type;
+  if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(" | ");
+  const t = Array.isArray(s.type) ? s.type.join(" | ") : s.type;
   if (t === "string" && s.format === "uri") return "URL";
   return t ?? "any";
 }
@@ -218,7 +218,7 @@ function typeOf(s: JsonSchema): string {
   const members = s.anyOf ?? s.oneOf;
   if (members) {
     if (members.every((m) => m.type === "object")) return "object";
-    return members.map(typeOf).join(" \\| ");
+    return members.map(typeOf).join(" | ");
   }
   if (s.type === "array") return s.items && s.items.type === "object" ? "list of objects" : `list of ${s.items ? typeOf(s.items) : "any"}`;
   if (s.type === "object") return s.properties ? "object" : "map";

@@ -38,7 +38,7 @@ describe("config reference", () => {
     expect(row("hosts[].name")).toMatchObject({ type: "string", required: true, default: "" });
     expect(row("hosts[].openwebui.port")).toMatchObject({ type: "integer", required: false, default: "3000" });
     expect(row("hosts[].openwebui.bindAddress").default).toBe('"127.0.0.1"');
-    expect(row("hosts[].jobs[].consistency")).toMatchObject({ type: '"online" \\| "pause" \\| "stop"', default: '"online"' });
+    expect(row("hosts[].jobs[].consistency")).toMatchObject({ type: '"online" | "pause" | "stop"', default: '"online"' });
     expect(row("hosts[].scheduler").default).toBe('"systemd"');
     expect(row("hosts[].paths.envFile").default).toBe('"/etc/openwebui-backup/backup.env"');
     expect(row("targets.<name>.type (type: s3)").type).toBe('"s3"');
