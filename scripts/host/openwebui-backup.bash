@@ -294,7 +294,7 @@ write_manifest() {
 # manifest_field <file> <key>: a string or number field of a manifest, without jq.
 manifest_field() {
   [[ -f "$1" ]] || return 0
-  sed -n "s/^ *\"$2\": *\"\{0,1\}\([^\"]*\)\"\{0,1\},\{0,1\}\$/\1/p" "$1" | head -n 1
+  sed -n -e "s/^ *\"$2\": \"\(.*\)\",\{0,1\}\$/\1/p" -e "s/^ *\"$2\": \([0-9][0-9]*\),\{0,1\}\$/\1/p" "$1" | head -n 1
 }
 
 # ------------------------------------------------------------------ targets

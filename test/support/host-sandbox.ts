@@ -35,6 +35,13 @@ case "$1" in
     done
     echo "Error: No such image: $id" >&2; exit 1 ;;
   stop|start|pause|unpause)
+    # Probes: which of the paths in DOCKER_STUB_PROBES (':'-separated) exist at this call.
+    if [[ -n "\${DOCKER_STUB_PROBES:-}" ]]; then
+      seen=""
+      IFS=: read -r -a probes <<<"$DOCKER_STUB_PROBES"
+      for p in "\${probes[@]}"; do if [[ -e "$p" ]]; then seen+="1"; else seen+="0"; fi; done
+      printf '%s %s %s\\n' "$1" "$2" "$seen" >>"$DOCKER_STUB_LOG.probes"
+    fi
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
     echo "$2" ;;
 esac
@@ -108,6 +115,12 @@ export class HostSandbox {
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {
     fs.writeFileSync(path.join(this.root, "docker-stub", `fail-${verb}`), "");
+  }
+
+  /** Per stop/start/pause/unpause call: "<verb> <container> <1|0 per probe path existing>". */
+  dockerProbes(): string[] {
+    const f = `${this.dockerLog}.probes`;
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").filter(Boolean) : [];
   }
 
   dockerCalls(): string[] {

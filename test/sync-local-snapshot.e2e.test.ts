@@ -1,0 +1,222 @@
+/**
+ * Methods sync (a mirror, S3 and local) and local-snapshot (hard-linked point-in-time folders),
+ * end to end with real rclone, rsync and sqlite3; the "cold" job (sync + consistency stop).
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { HostSandbox } from "./support/host-sandbox";
+import { buildDataDir, rowCounts } from "./support/openwebui-data";
+import { S3TestServer, startS3Server } from "./support/s3-server";
+import { epoch, expectSameData } from "./support/backup-checks";
+
+jest.setTimeout(180_000);
+
+let s3: S3TestServer;
+let buckets = 0;
+beforeAll(async () => {
+  s3 = await startS3Server();
+});
+afterAll(async () => {
+  await s3?.stop();
+});
+
+let sandbox: HostSandbox;
+beforeEach(() => {
+  sandbox = new HostSandbox("owb-sls-");
+  buildDataDir(sandbox.dataDir);
+});
+afterEach(() => sandbox.cleanup());
+
+function config(job: Record<string, unknown>, targets: Record<string, unknown>) {
+  return { targets, hosts: [{ name: "web1", data: { dir: sandbox.dataDir }, containers: ["open-webui", "ollama"], jobs: [{ name: "nightly", ...job }] }] };
+}
+
+/** A frozen copy of the data directory as it is now (databases included). */
+function freeze(name: string): string {
+  const dest = path.join(sandbox.root, name);
+  execFileSync("cp", ["-a", sandbox.dataDir, dest]);
+  return dest;
+}
+
+/** Changes the data: a new upload, an edited one, one deleted, rows added. */
+function changeData() {
+  const up = path.join(sandbox.dataDir, "uploads");
+  fs.writeFileSync(path.join(up, "added after the first run.txt"), "new\n");
+  const victim = fs.readdirSync(up).find((n) => n.endsWith(".txt") && !n.startsWith("added"))!;
+  fs.appendFileSync(path.join(up, victim), "edited\n");
+  const removable = fs.readdirSync(up).filter((n) => n !== victim && !n.startsWith("added"))[0];
+  fs.rmSync(path.join(up, removable), { recursive: true });
+  execFileSync("sqlite3", [path.join(sandbox.dataDir, "webui.db"), "INSERT INTO chat (id, user_id, title, chat, created_at, updated_at) VALUES ('later', 'u', 'later', '{}', 1, 1);"]);
+}
+
+describe("method sync", () => {
+  it.each(["s3", "local"])("mirrors to a %s target: back up, change, back up again, restore the mirror", async (kind) => {
+    let targets: Record<string, unknown>;
+    if (kind === "s3") {
+      const bucket = `mirror-${++buckets}`;
+      await s3.createBucket(bucket);
+      targets = { b2like: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+    } else {
+      targets = { b2like: { type: "local", path: path.join(sandbox.root, "mirror") } };
+    }
+    sandbox.install(config({ method: "sync", targets: ["b2like"] }, targets));
+    await sandbox.ok(["run", "nightly"]);
+    const first = await sandbox.ok(["list", "nightly"]);
+    expect(first.stdout).toMatch(/^current {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}\d+ files {2}\d+ bytes$/m);
+
+    changeData();
+    await sandbox.ok(["run", "nightly"]);
+    const restored = path.join(sandbox.root, "restored");
+    const r = await sandbox.ok(["restore", "nightly", "--to", restored]);
+    expect(r.stderr).toMatch(/integrity: webui\.db: ok/);
+    expectSameData(sandbox.dataDir, restored); // the deleted upload is gone from the mirror too
+    expect(rowCounts(path.join(restored, "webui.db"), ["chat"]).chat).toBe(rowCounts(path.join(sandbox.dataDir, "webui.db"), ["chat"]).chat);
+    if (kind === "local") {
+      const mirror = path.join(sandbox.root, "mirror", "web1", "nightly", "current");
+      expect(fs.readdirSync(mirror).sort()).toEqual(["data", "manifest.json"]);
+    }
+    await sandbox.ok(["verify", "nightly"]);
+    const bad = await sandbox.run(["restore", "nightly", "--snapshot", "open-webui-backup-20240101T000000Z", "--to", path.join(sandbox.root, "x")]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/method sync keeps one mirror/);
+  });
+
+  it("a mirror whose last sync did not finish is reported incomplete and not restored", async () => {
+    sandbox.install(config({ method: "sync", targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "mirror") } }));
+    await sandbox.ok(["run", "nightly"]);
+    fs.rmSync(path.join(sandbox.root, "mirror", "web1", "nightly", "current", "manifest.json"));
+    expect((await sandbox.ok(["list", "nightly"])).stdout).toMatch(/no complete mirror/);
+    const r = await sandbox.run(["restore", "nightly", "--to", path.join(sandbox.root, "restored")]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/has no manifest/);
+  });
+
+  describe("cold (sync with consistency stop)", () => {
+    const targetDir = () => path.join(sandbox.root, "mirror");
+    const manifestPath = () => path.join(targetDir(), "web1", "nightly", "current", "manifest.json");
+    const stageManifest = () => path.join(sandbox.paths.stagingDir, "nightly", "manifest.json");
+
+    it("stops before staging, starts after staging and before the upload ends", async () => {
+      sandbox.install(config({ method: "sync", targets: ["nas"], consistency: "stop" }, { nas: { type: "local", path: targetDir() } }));
+      // Probes: the staged copy's data dir, the staged manifest, the uploaded manifest.
+      const probes = [path.join(sandbox.paths.stagingDir, "nightly", "data", "webui.db"), stageManifest(), manifestPath()].join(":");
+      await sandbox.ok(["run", "nightly"], { DOCKER_STUB_PROBES: probes });
+      expect(sandbox.dockerProbes()).toEqual([
+        "stop open-webui 000", // nothing staged yet
+        "stop ollama 000",
+        "start open-webui 100", // the staged copy exists; the manifest (written after) and the upload do not
+        "start ollama 100",
+      ]);
+      expect(fs.existsSync(manifestPath())).toBe(true);
+    });
+
+    it("starts the containers again when staging fails", async () => {
+      sandbox.install(config({ method: "sync", targets: ["nas"], consistency: "stop" }, { nas: { type: "local", path: targetDir() } }));
+      fs.writeFileSync(path.join(sandbox.dataDir, "webui.db"), "this is not a database");
+      const r = await sandbox.run(["run", "nightly"]);
+      expect(r.code).not.toBe(0);
+      expect(sandbox.dockerCalls().filter((c) => !/inspect/.test(c))).toEqual(["stop open-webui", "stop ollama", "start open-webui", "start ollama"]);
+      expect(fs.existsSync(manifestPath())).toBe(false);
+    });
+  });
+});
+
+describe("method local-snapshot", () => {
+  const nas = () => path.join(sandbox.root, "nas");
+  const root = () => path.join(nas(), "web1", "nightly");
+  const install = (retention: Record<string, number>) =>
+    sandbox.install(config({ method: "local-snapshot", targets: ["nas"], retention }, { nas: { type: "local", path: nas() } }));
+  const folders = () => fs.readdirSync(root()).sort();
+  const ino = (p: string) => fs.statSync(p).ino;
+
+  it("hard-links unchanged files, restores every snapshot intact", async () => {
+    install({ keep: 5 });
+    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-03-01T03:00:00Z") });
+    const before = freeze("before");
+    changeData();
+    const r2 = await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-03-02T03:00:00Z") });
+    expect(r2.stderr).toMatch(/open-webui-backup-20240302T030000Z complete: \d+ bytes copied, unchanged files hard-linked to open-webui-backup-20240301T030000Z/);
+    const [s1, s2] = folders();
+    expect([s1, s2]).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T030000Z"]);
+
+    // Unchanged: the same inode in both snapshots; changed: a new file.
+    const chroma = fs.readdirSync(path.join(root(), s2, "data", "vector_db")).find((n) => !n.endsWith(".sqlite3"))!;
+    const seg = path.join("data", "vector_db", chroma);
+    const bin = fs.readdirSync(path.join(root(), s2, seg))[0];
+    expect(ino(path.join(root(), s1, seg, bin))).toBe(ino(path.join(root(), s2, seg, bin)));
+    expect(ino(path.join(root(), s1, "data", "webui.db"))).not.toBe(ino(path.join(root(), s2, "data", "webui.db")));
+    // The first snapshot shares no inode with the live data (it was a copy, not a link).
+    expect(ino(path.join(root(), s1, seg, bin))).not.toBe(ino(path.join(sandbox.dataDir, "vector_db", chroma, bin)));
+
+    const list = await sandbox.ok(["list", "nightly"]);
+    expect(list.stdout.trim().split("\n")).toEqual([s1, s2]);
+    const old = path.join(sandbox.root, "restored-1");
+    await sandbox.ok(["restore", "nightly", "--snapshot", s1, "--to", old]);
+    expectSameData(before, old);
+    const latest = path.join(sandbox.root, "restored-2");
+    await sandbox.ok(["restore", "nightly", "--to", latest]);
+    expectSameData(sandbox.dataDir, latest);
+    expect((await sandbox.ok(["verify", "nightly"])).stderr).toMatch(/verify ok/);
+  });
+
+  it("ignores and cleans a .partial left by a killed run, and never links against it", async () => {
+    install({ keep: 5 });
+    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-03-01T03:00:00Z") });
+    // What a run killed mid-copy leaves: a newer folder under its .partial name, manifest included.
+    const partial = path.join(root(), "open-webui-backup-20240301T120000Z.partial");
+    execFileSync("cp", ["-a", path.join(root(), "open-webui-backup-20240301T030000Z"), partial]);
+    expect((await sandbox.ok(["list", "nightly"])).stdout.trim()).toBe("open-webui-backup-20240301T030000Z");
+    const verify = await sandbox.ok(["verify", "nightly"]);
+    expect(verify.stderr).toMatch(/open-webui-backup-20240301T030000Z/);
+
+    const r = await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-03-02T03:00:00Z") });
+    expect(r.stderr).toMatch(/removing open-webui-backup-20240301T120000Z\.partial, left by an interrupted run/);
+    expect(r.stderr).toMatch(/hard-linked to open-webui-backup-20240301T030000Z/);
+    expect(folders()).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T030000Z"]);
+  });
+
+  it("a killed run leaves only its .partial; the previous snapshots are untouched", async () => {
+    install({ keep: 5 });
+    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-03-01T03:00:00Z") });
+    // A big new upload makes the copy long enough to kill it mid-way.
+    fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "big.bin"), Buffer.alloc(400 * 1024 * 1024, 7));
+    const { spawn } = await import("child_process");
+    const child = spawn(sandbox.paths.command, ["run", "nightly"], { env: { ...sandbox.env(), OPENWEBUI_BACKUP_NOW: epoch("2024-03-02T03:00:00Z") }, detached: true, stdio: "ignore" });
+    const partial = path.join(root(), "open-webui-backup-20240302T030000Z.partial");
+    for (let i = 0; i < 600 && !fs.existsSync(partial); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fs.existsSync(partial)).toBe(true);
+    process.kill(-child.pid!, "SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    expect(folders()).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T030000Z.partial"]);
+    expect((await sandbox.ok(["list", "nightly"])).stdout.trim()).toBe("open-webui-backup-20240301T030000Z");
+    fs.rmSync(path.join(sandbox.paths.stagingDir, "nightly"), { recursive: true, force: true });
+    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-03-02T04:00:00Z") });
+    expect(folders()).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T040000Z"]);
+  });
+
+  it("keeps exactly what daily/weekly retention says over a sequence of days", async () => {
+    install({ daily: 3, weekly: 2 });
+    // 2024-01-01 is a Monday: days 1-7 are ISO week 1, 8-14 week 2.
+    for (let day = 1; day <= 10; day++) {
+      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch(`2024-01-${String(day).padStart(2, "0")}T03:00:00Z`) });
+    }
+    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-01-10T15:00:00Z") });
+    expect(folders()).toEqual([
+      "open-webui-backup-20240107T030000Z", // newest of week 1
+      "open-webui-backup-20240108T030000Z",
+      "open-webui-backup-20240109T030000Z",
+      "open-webui-backup-20240110T150000Z", // newest of Jan 10 (and of week 2)
+    ]);
+  });
+
+  it("keeps the newest N with keep, and prunes nothing when the run fails", async () => {
+    install({ keep: 2 });
+    for (const day of ["01", "02", "03"]) await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch(`2024-02-${day}T03:00:00Z`) });
+    expect(folders()).toEqual(["open-webui-backup-20240202T030000Z", "open-webui-backup-20240203T030000Z"]);
+    fs.writeFileSync(path.join(sandbox.dataDir, "webui.db"), "this is not a database");
+    const r = await sandbox.run(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-02-04T03:00:00Z") });
+    expect(r.code).not.toBe(0);
+    expect(folders()).toEqual(["open-webui-backup-20240202T030000Z", "open-webui-backup-20240203T030000Z"]);
+  });
+});
