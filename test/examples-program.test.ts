@@ -113,7 +113,7 @@ async function runProgram(file: string): Promise<{ registered: Registered[]; sta
     });
     let seen = -1;
     for (let stable = 0; stable < 4; ) {
-      await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 100));
       stable = registered.length === seen ? stable + 1 : 0;
       seen = registered.length;
     }
