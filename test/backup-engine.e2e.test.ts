@@ -316,7 +316,8 @@ describe("hostile values stay data", () => {
     ).toThrow(/notify\.webhookUrl: must not contain whitespace, quotes, backticks, '\$'/);
     sandbox.install({
       targets: { nas: { type: "local", path: evil } },
-      hosts: [{ name: "web1", data: { dir: sandbox.dataDir }, jobs: [{ name: "nightly", method: "restic", targets: ["nas"], retention: { keep: 1 } }] }],
+      // systemd units can't name such a path (validation says so); cron hosts can.
+      hosts: [{ name: "web1", scheduler: "cron", data: { dir: sandbox.dataDir }, jobs: [{ name: "nightly", method: "restic", targets: ["nas"], schedule: "0 3 * * *", retention: { keep: 1 } }] }],
       resticPassword: "pw $(touch PWNED5) `touch PWNED6` ' \" \n newline",
     });
     await sandbox.ok(["run", "nightly"]);
