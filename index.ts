@@ -9,6 +9,11 @@ const deployment = deployOpenWebUI(configFromPulumi());
 
 /** Per host: where Open WebUI listens, where its data lives, which containers backups pause. */
 export const openwebui = deployment.openwebui;
+/**
+ * Per host: WEBUI_SECRET_KEY (secret). A restore onto a new stack needs the same key, or every
+ * stored API key and OAuth credential in webui.db is unreadable: `pulumi stack output --show-secrets openwebuiSecretKeys`.
+ */
+export const openwebuiSecretKeys = deployment.openwebuiSecretKeys;
 /** Per host: EC2 instance and DLM snapshot policy, where the stack manages them. */
 export const hostProtection = deployment.hostProtection;
 /** Per managed target: the bucket the stack created. */

@@ -17,6 +17,8 @@ import { ProvisionedHost, deployOpenWebUIStacks, openwebuiStackOutputs } from ".
 export interface OpenWebUIDeployment {
   /** Per host: URL, data location and container names of the Open WebUI stack. */
   readonly openwebui: ReturnType<typeof openwebuiStackOutputs>;
+  /** Per host: the stack's WEBUI_SECRET_KEY, a secret. */
+  readonly openwebuiSecretKeys: Record<string, pulumi.Output<string>>;
   /** Per host: instance and snapshot policy ids. */
   readonly hostProtection: ReturnType<typeof hostProtectionOutputs>;
   /** Per managed target: the bucket name. */
@@ -46,6 +48,7 @@ export function deployOpenWebUI(cfg: StackConfig): OpenWebUIDeployment {
 
   return {
     openwebui: openwebuiStackOutputs(stacks),
+    openwebuiSecretKeys: Object.fromEntries(Object.entries(stacks).map(([host, s]) => [host, pulumi.secret(s.secretKey)])),
     hostProtection: hostProtectionOutputs(protection),
     backupBuckets: Object.fromEntries(Object.entries(targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupJobs,

@@ -254,7 +254,11 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
         volumes: [mount(data, dataVolume, OPENWEBUI_DATA_PATH)],
         networksAdvanced: [{ name: network.name }],
         healthcheck: openwebuiHealthcheck(),
-        labels: stackLabels(hostName, "openwebui", "data"),
+        // The policy pack refuses 0.0.0.0 unless this label says the config asked for it.
+        labels: [
+          ...stackLabels(hostName, "openwebui", "data"),
+          ...(service.allowAllInterfaces ? [{ label: "openwebui.allow-all-interfaces", value: "true" }] : []),
+        ],
         removeVolumes: false,
       },
       { ...replaced, dependsOn: ollama ? [ollama] : [], additionalSecretOutputs: ["envs"] },

@@ -104,6 +104,7 @@ describe("index.ts", () => {
     // The data location comes from the Open WebUI stack's volume, not repeated in the job.
     expect(envFile).toContain("OWB_DATA_VOLUME='open-webui'");
     expect(await pulumi.isSecret(exports.backupFiles.web1)).toBe(true);
+    expect(await pulumi.isSecret(exports.openwebuiSecretKeys.web1)).toBe(true);
     // Plain outputs name where things are, never a credential.
     const plain = JSON.stringify(await promiseOf(pulumi.output(exports.openwebui)));
     expect(plain).toContain("open-webui");
