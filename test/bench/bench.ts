@@ -26,10 +26,11 @@ interface Options {
   runs: number;
   writerIntervalMs: number;
   keep: boolean;
+  propose: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false };
+  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true };
   const num = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, got ${v ?? "nothing"}`);
@@ -41,8 +42,9 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--runs") opts.runs = Math.round(num(a, argv[++i], 1));
     else if (a === "--writer-interval-ms") opts.writerIntervalMs = num(a, argv[++i], 1);
     else if (a === "--keep") opts.keep = true;
+    else if (a === "--no-propose") opts.propose = false;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)]");
+      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}; try --help`);
   }
@@ -58,6 +60,13 @@ interface Output {
   stderr: string;
 }
 
+/** A traced run: wall seconds and seconds per step. */
+interface Traced {
+  title: string;
+  wall: number;
+  steps: Array<[string, number]>;
+}
+
 /** Runs a command; rejects with its output when it exits non-zero. */
 function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<Output> {
   return new Promise((resolve, reject) => {
@@ -68,7 +77,12 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?:
   });
 }
 
+/**
+ * Wall seconds of fn. A `sync` first (not timed): every step writes hundreds of MB, and the
+ * kernel would otherwise make the next step pay for the previous one's dirty pages.
+ */
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  execFileSync("sync");
   const t0 = process.hrtime.bigint();
   const value = await fn();
   return [Number(process.hrtime.bigint() - t0) / 1e9, value];
@@ -80,11 +94,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sqlite(db: string, sql: string): string {
   return execFileSync("sqlite3", ["-bail", "-cmd", ".timeout 60000", db], { input: sql, encoding: "utf8" });
-}
-
-/** Logical size of a live WAL database (pages in the db file and the WAL alike). */
-function dbBytes(db: string): number {
-  return Number(sqlite(db, "SELECT page_count * page_size FROM pragma_page_count, pragma_page_size;").trim());
 }
 
 function resticSummary(jsonLines: string): { dataAdded: number; snapshotId: string } {
@@ -167,14 +176,15 @@ exit "$rc"
     }
   }
 
-  /** Builds ~sizeMb of data: a webui.db of ~15%, one big upload of ~5%, the rest 200 kB uploads. */
+  /** Builds ~sizeMb of data: a webui.db of ~13% (40 MB of 300), one big upload of ~5%, the rest 200 kB uploads. */
   build(): void {
     const total = this.opts.sizeMb * 1e6;
     const uploadBytes = 200_000;
     buildDataDir(this.data, {
-      chats: Math.max(200, Math.round((total * 0.15) / 2300)),
+      // A chat row takes ~4.1 kB of webui.db: 2 kB of JSON, its index entry, page slack.
+      chats: Math.max(200, Math.round((total * 0.13) / 4100)),
       bigUploadBytes: Math.round(total * 0.05),
-      uploads: Math.max(5, Math.round((total * 0.8) / uploadBytes)),
+      uploads: Math.max(5, Math.round((total * 0.82) / uploadBytes)),
       uploadBytes,
       seed: 42,
     });
@@ -220,20 +230,25 @@ exit "$rc"
     if (method === "restic") await this.initRepo(this.location("restic"));
   }
 
-  /** One `openwebui-backup <args>`; traced through the tool shims when asked. */
-  async ours(args: string[], traced = false): Promise<Output> {
+  /** One `openwebui-backup <args>` (or of a patched copy); traced through the tool shims when asked. */
+  async ours(args: string[], traced = false, command = this.sandbox.paths.command): Promise<Output> {
     const env: NodeJS.ProcessEnv = { OPENWEBUI_BACKUP_NOW: String((this.clock += 3600)) };
     if (traced) {
       fs.writeFileSync(this.toolLog, "");
       Object.assign(env, { PATH: `${this.shimDir}:${this.sandbox.binDir}:${process.env.PATH}`, BENCH_TOOL_LOG: this.toolLog });
     }
-    const r = await this.sandbox.run(args, env);
-    if (r.code !== 0) throw new Error(`openwebui-backup ${args.join(" ")} exited ${r.code}\n${r.stderr.slice(-4000)}`);
-    return r;
+    return run(command, args, { env: { ...this.sandbox.env(), ...env } });
   }
 
-  backupOurs(method: Method, traced = false) {
-    return this.ours(["run", JOBS[method]], traced);
+  backupOurs(method: Method, traced = false, command?: string) {
+    return this.ours(["run", JOBS[method]], traced, command);
+  }
+
+  /** Runs fn with the tool shims on PATH: the command's time, step by step. */
+  async traced(title: string, fn: (traced: boolean) => Promise<unknown>): Promise<Traced> {
+    progress(`traced: ${title}`);
+    const [wall] = await timed(() => fn(true));
+    return { title, wall, steps: breakdown(parseToolLog(fs.readFileSync(this.toolLog, "utf8")), wall) };
   }
 
   async bareRestic(repo: string): Promise<{ dataAdded: number }> {
@@ -297,13 +312,11 @@ async function fullBackups(b: Bench): Promise<FullBackupFigures> {
 }
 
 /** One traced full backup per method: seconds per step of the command. */
-async function tracedRuns(b: Bench): Promise<Record<Method, { wall: number; steps: Array<[string, number]> }>> {
-  const out = {} as Record<Method, { wall: number; steps: Array<[string, number]> }>;
+async function tracedBackups(b: Bench): Promise<Traced[]> {
+  const out: Traced[] = [];
   for (const method of ["restic", "snapshot"] as Method[]) {
-    progress(`traced full backup, ${method}`);
     await b.freshTarget(method);
-    const [wall] = await timed(() => b.backupOurs(method, true));
-    out[method] = { wall, steps: breakdown(parseToolLog(fs.readFileSync(b.toolLog, "utf8")), wall) };
+    out.push(await b.traced(`full ${method} backup`, (t) => b.backupOurs(method, t)));
   }
   return out;
 }
@@ -353,14 +366,15 @@ interface IncrementalFigures {
 function changeOnePercent(b: Bench): number {
   const total = b.opts.sizeMb * 1e6;
   const db = path.join(b.data, "webui.db");
-  const before = dbBytes(db);
-  const rows = Math.max(10, Math.round((total * 0.003) / 2300));
+  const rows = Math.max(10, Math.round((total * 0.003) / 2100));
   sqlite(
     db,
     `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ${rows})
 INSERT INTO chat SELECT 'bench-new-' || i, 'u1', 'new chat ' || i, '{"messages":"' || hex(randomblob(1000)) || '"}', 1800000000 + i, 1800000000 + i FROM n;`,
   );
-  let changed = dbBytes(db) - before;
+  // What changed in the database is the new rows' content (~2.1 kB each); the db file grows
+  // more than that (b-tree page slack), which VACUUM INTO packs away again.
+  let changed = Number(sqlite(db, "SELECT sum(length(id) + length(user_id) + length(title) + length(chat) + 16) FROM chat WHERE id GLOB 'bench-new-*';").trim());
   const uploads = path.join(b.data, "uploads");
   const docs = fs.readdirSync(uploads).filter((n) => /^\d{5}_doc\.bin$/.test(n)).sort();
   const per = 200_000;
@@ -429,7 +443,7 @@ interface RestoreFigures {
   bareRclone: number;
 }
 
-async function restores(b: Bench, bareResticRepo: string): Promise<RestoreFigures> {
+async function restores(b: Bench, bareResticRepo: string, traced: Traced[]): Promise<RestoreFigures> {
   const samples: Record<keyof RestoreFigures, number[]> = { cp: [], oursRestic: [], oursSnapshot: [], bareRestic: [], bareRclone: [] };
   const dest = path.join(b.work, "restored");
   const once = async (key: keyof RestoreFigures, fn: () => Promise<unknown>) => {
@@ -445,6 +459,11 @@ async function restores(b: Bench, bareResticRepo: string): Promise<RestoreFigure
     await once("oursSnapshot", () => b.ours(["restore", JOBS.snapshot, "--to", dest]));
     await once("bareRclone", () => run("rclone", ["copy", path.join(b.work, "bare-rclone"), dest], { env: { ...s3ClientEnv(), RCLONE_CONFIG: "/dev/null" } }));
   }
+  for (const method of ["restic", "snapshot"] as Method[]) {
+    rm(dest);
+    traced.push(await b.traced(`restore of the latest ${method} snapshot`, (t) => b.ours(["restore", JOBS[method], "--to", dest], t)));
+    rm(dest);
+  }
   return {
     cp: median(samples.cp),
     oursRestic: median(samples.oursRestic),
@@ -454,9 +473,102 @@ async function restores(b: Bench, bareResticRepo: string): Promise<RestoreFigure
   };
 }
 
+// ---------------------------------------------------------------- proposed changes
+
+/**
+ * Changes to the host command this benchmark suggests, each a literal text replacement in
+ * scripts/host/openwebui-backup.bash. They are applied to a COPY of the installed command in
+ * the temp dir, never to the repository; a change whose text is gone is reported, not applied.
+ */
+const PROPOSALS: Array<{ name: string; method: Method; why: string; from: string; to: string }> = [
+  {
+    name: "restic: one repository open instead of two before the backup",
+    method: "restic",
+    why: "each restic process pays the repository's key derivation (~0.5 s here); `unlock` already fails when there is no repository, so it can stand in for `cat config`",
+    from: `  if ! restic cat config >/dev/null 2>&1; then
+    log "$t: initialising restic repository"
+    restic init >/dev/null
+  fi
+  # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
+  restic unlock >/dev/null 2>&1 || true
+`,
+    to: `  # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
+  # It opens the repository, so it also tells whether one exists: one open instead of two,
+  # each paying restic's key derivation. Any other failure makes init fail loudly below.
+  if ! restic unlock >/dev/null 2>&1; then
+    log "$t: initialising restic repository"
+    restic init >/dev/null
+  fi
+`,
+  },
+  {
+    name: "snapshot: check the upload by listing (names and sizes), not by re-hashing both sides",
+    method: "snapshot",
+    why: "rclone copy already verifies each transferred file's hash where both sides have one; `check` without --size-only reads and hashes all the data again",
+    from: `rclone check --one-way "$stage_dir/data" "$root/$folder/data"`,
+    to: `rclone check --one-way --size-only "$stage_dir/data" "$root/$folder/data"`,
+  },
+];
+
+async function measureProposals(b: Bench): Promise<string[]> {
+  const original = fs.readFileSync(b.sandbox.paths.command, "utf8");
+  const lines: string[] = ["", "Proposed changes to scripts/host/openwebui-backup.bash (applied to a copy in the temp dir only):"];
+  const rows: string[][] = [];
+  for (const p of PROPOSALS) {
+    if (!original.includes(p.from)) {
+      lines.push(`- ${p.name}: NOT measured, the command no longer contains the text it replaces`);
+      continue;
+    }
+    const patched = `${b.sandbox.paths.command}.proposed`;
+    fs.writeFileSync(patched, original.replace(p.from, p.to), { mode: 0o755 });
+    // The patched command must still do its job: a first run that initialises the target.
+    rm(path.join(b.targetRoot, p.method));
+    await b.backupOurs(p.method, false, patched);
+    const before: number[] = [];
+    const after: number[] = [];
+    const bare: number[] = [];
+    for (let i = 1; i <= b.opts.runs; i++) {
+      progress(`proposal "${p.name}", run ${i}/${b.opts.runs}`);
+      await b.freshTarget(p.method);
+      before.push((await timed(() => b.backupOurs(p.method)))[0]);
+      await b.freshTarget(p.method);
+      after.push((await timed(() => b.backupOurs(p.method, false, patched)))[0]);
+      if (p.method === "restic") {
+        const repo = path.join(b.work, "bare-restic");
+        await b.initRepo(repo);
+        bare.push((await timed(() => b.bareRestic(repo)))[0]);
+        rm(repo);
+      } else {
+        const dest = path.join(b.work, "bare-rclone-proposal");
+        rm(dest);
+        bare.push((await timed(() => b.bareRclone(dest)))[0]);
+        rm(dest);
+      }
+    }
+    const [m0, m1, mb] = [median(before), median(after), median(bare)];
+    rows.push([p.name, seconds(m0), seconds(m1), seconds(mb), `${(m0 / mb).toFixed(2)}x`, `${(m1 / mb).toFixed(2)}x`]);
+    lines.push(`- ${p.name}: ${p.why}`);
+    rm(patched);
+  }
+  if (rows.length > 0) lines.push(renderTable(["change", "before", "after", "bare tool", "before/bare", "after/bare"], rows));
+  return lines;
+}
+
 // ---------------------------------------------------------------- report
 
-function report(opts: Options, dataBytes: number, dbSize: number, files: number, full: FullBackupFigures, lat: LatencyFigures, inc: IncrementalFigures, rest: RestoreFigures, traced: Awaited<ReturnType<typeof tracedRuns>>): string {
+interface Results {
+  dataBytes: number;
+  dbSize: number;
+  files: number;
+  full: FullBackupFigures;
+  lat: LatencyFigures;
+  inc: IncrementalFigures;
+  rest: RestoreFigures;
+  traced: Traced[];
+  proposals: string[];
+}
+
+function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals }: Results): string {
   const x = { limit: 1.15, unit: "x" as const };
   const rows: Row[] = [
     { figure: "full backup restic: ours / bare restic backup", ours: seconds(full.oursRestic), baseline: seconds(full.bareRestic), value: full.oursRestic / full.bareRestic, unit: "x", goal: x },
@@ -508,12 +620,12 @@ function report(opts: Options, dataBytes: number, dbSize: number, files: number,
     { figure: "restore latest, snapshot: ours / cp -a", ours: seconds(rest.oursSnapshot), baseline: seconds(rest.cp), value: rest.oursSnapshot / rest.cp, unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare rclone copy back: ${seconds(rest.bareRclone)} (${(rest.bareRclone / rest.cp).toFixed(2)}x cp)` },
   );
 
-  const where = (["restic", "snapshot"] as Method[]).map((m) =>
+  const where = traced.map((t) =>
     [
-      `\nWhere a full ${m} backup's time goes (one traced run, ${seconds(traced[m].wall)} wall):`,
+      `\nWhere the time of a ${t.title} goes (one traced run, ${seconds(t.wall)} wall):`,
       renderTable(
         ["step", "seconds", "share"],
-        traced[m].steps.map(([step, s]) => [step, s.toFixed(2), `${((100 * s) / traced[m].wall).toFixed(0)}%`]),
+        t.steps.map(([step, s]) => [step, s.toFixed(2), `${((100 * s) / t.wall).toFixed(0)}%`]),
       ),
     ].join("\n"),
   );
@@ -522,6 +634,7 @@ function report(opts: Options, dataBytes: number, dbSize: number, files: number,
     "",
     renderRows(rows),
     ...where,
+    ...proposals,
     "",
     "Not a test: MISS marks a missed goal; the exit status stays 0.",
   ].join("\n");
@@ -545,11 +658,12 @@ async function main(): Promise<void> {
     const dbSize = fs.statSync(path.join(b.data, "webui.db")).size;
 
     const full = await fullBackups(b);
-    const traced = await tracedRuns(b);
+    const traced = await tracedBackups(b);
     const lat = await writerLatency(b);
     const inc = await incremental(b);
-    const rest = await restores(b, path.join(b.work, "bare-restic-incr"));
-    console.log(report(opts, dataBytes, dbSize, files, full, lat, inc, rest, traced));
+    const rest = await restores(b, path.join(b.work, "bare-restic-incr"), traced);
+    const proposals = opts.propose ? await measureProposals(b) : [];
+    console.log(report(opts, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals }));
   } finally {
     b.cleanup();
   }
