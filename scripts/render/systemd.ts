@@ -87,9 +87,10 @@ export function writablePaths(input: HostRenderInput, job: JobConfig): string[] 
 const HOME_DIRS = ["/home", "/root", "/run/user"];
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
-function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean }): string {
+function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; readable?: string[] }): string {
   const { paths } = input.host;
-  const plain = opts.writable.map((p) => p.replace(/^-/, ""));
+  // `readable`: files the job only reads, such as a pull job's SSH key under /root/.ssh.
+  const plain = [...opts.writable.map((p) => p.replace(/^-/, "")), ...(opts.readable ?? [])];
   // ProtectHome=yes hides /home, /root and /run/user entirely; when the job writes under one
   // of them, read-only is the strictest setting that still lets ReadWritePaths= through.
   const protectHome = plain.some((p) => HOME_DIRS.some((h) => under(p, h))) ? "read-only" : "yes";
@@ -168,6 +169,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           description: `Open WebUI backup job ${job.name} (${job.method} to ${job.targets.join(", ")})`,
           args: ["run", job.name],
           writable: writablePaths(input, job),
+          readable: job.from ? [job.from.sshKeyFile] : [],
           docker,
         })}`,
       ),
