@@ -591,10 +591,24 @@ write_linked_snapshot() {
     rm -rf -- "$p"
   done
   newest=$(local_complete "$root" | tail -n 1)
-  local -a args=(-a --numeric-ids --stats)
+  # The databases are fresh copies each run; rsync's quick check (size and mtime) could take a
+  # changed one made in the same second at the same size for unchanged and link the old one.
+  # So they are never linked: the first pass leaves them out, the second copies them.
+  local -a args=(-a --numeric-ids --stats) db_only=(-a --numeric-ids --include /data/) f
+  sqlite_files
+  for f in "${SQLITE_FILES[@]}"; do
+    args+=(--exclude "/data/$f")
+    if [[ "$f" == */* ]]; then db_only+=(--include "/data/${f%/*}/"); fi
+    db_only+=(--include "/data/$f")
+  done
+  db_only+=(--exclude '*')
   if [[ -n "$newest" ]]; then args+=(--link-dest "$root/$newest"); fi
   stats=$(rsync "${args[@]}" "$@" "$partial/")
+  rsync "${db_only[@]}" "$@" "$partial/"
   copied=$(sed -n 's/^Total transferred file size: \([0-9,]*\).*/\1/p' <<<"$stats" | tr -d ,)
+  local db_bytes
+  db_bytes=$(du -cb -- "${SQLITE_FILES[@]/#/$partial/data/}" 2>/dev/null | tail -n 1 | cut -f1) || db_bytes=0
+  copied=$((${copied:-0} + ${db_bytes:-0}))
   [[ -f "$partial/$MANIFEST" && -d "$partial/data" ]] || die "$t: the copy holds no $MANIFEST and data/"
   check_databases "$partial/data" require || die "$t: the copy fails integrity_check; kept as ${partial##*/} until the next run"
   sync

@@ -88,7 +88,7 @@ export function renderBackupEnv(input: HostRenderInput): HostFile {
   const lines = [
     `# Settings of openwebui-backup on host "${host.name}". Holds credentials: mode 0600, root only.`,
     `# ${generatedHeader(input)}`,
-    "# shellcheck shell=bash disable=SC2034 # sourced by openwebui-backup, which reads every variable",
+    "# shellcheck shell=bash disable=SC2034,SC2016 # sourced by openwebui-backup, which reads every variable; values are literal on purpose",
     shellAssignment("OWB_HOST", host.name),
     shellAssignment("OWB_STACK", input.stack),
     ...(host.data === undefined ? ["# no data directory: every job on this host is a pull"] : ["dir" in host.data ? shellAssignment("OWB_DATA_DIR", host.data.dir) : shellAssignment("OWB_DATA_VOLUME", host.data.volume)]),
