@@ -19,7 +19,7 @@ import { shellQuote } from "../../scripts/render/shell";
 import { HostSandbox } from "../support/host-sandbox";
 import { buildDataDir, pseudoRandomBytes } from "../support/openwebui-data";
 import { s3ClientEnv } from "../support/s3-server";
-import { Row, breakdown, median, megabytes, millis, parseToolLog, renderRows, renderTable, seconds } from "./figures";
+import { Row, breakdown, median, megabytes, millis, parseToolLog, renderRows, renderTable, seconds, secondsOf } from "./figures";
 
 interface Options {
   sizeMb: number;
@@ -27,10 +27,11 @@ interface Options {
   writerIntervalMs: number;
   keep: boolean;
   propose: boolean;
+  onlyProposals: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true };
+  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false };
   const num = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, got ${v ?? "nothing"}`);
@@ -43,8 +44,9 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--writer-interval-ms") opts.writerIntervalMs = num(a, argv[++i], 1);
     else if (a === "--keep") opts.keep = true;
     else if (a === "--no-propose") opts.propose = false;
+    else if (a === "--only-proposals") opts.onlyProposals = true;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)]");
+      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}; try --help`);
   }
@@ -268,12 +270,13 @@ exit "$rc"
 
 // ---------------------------------------------------------------- the four figures
 
+/** Samples in seconds, one per run. */
 interface FullBackupFigures {
-  tar: number;
-  bareRestic: number;
-  oursRestic: number;
-  bareRclone: number;
-  oursSnapshot: number;
+  tar: number[];
+  bareRestic: number[];
+  oursRestic: number[];
+  bareRclone: number[];
+  oursSnapshot: number[];
 }
 
 async function fullBackups(b: Bench): Promise<FullBackupFigures> {
@@ -302,13 +305,7 @@ async function fullBackups(b: Bench): Promise<FullBackupFigures> {
     samples.oursSnapshot.push((await timed(() => b.backupOurs("snapshot")))[0]);
   }
   // The last bare copy stays: the restore section copies it back as rclone's own restore.
-  return {
-    tar: median(samples.tar),
-    bareRestic: median(samples.bareRestic),
-    oursRestic: median(samples.oursRestic),
-    bareRclone: median(samples.bareRclone),
-    oursSnapshot: median(samples.oursSnapshot),
-  };
+  return samples;
 }
 
 /** One traced full backup per method: seconds per step of the command. */
@@ -435,12 +432,13 @@ async function incremental(b: Bench): Promise<IncrementalFigures> {
   };
 }
 
+/** Samples in seconds, one per run. */
 interface RestoreFigures {
-  cp: number;
-  oursRestic: number;
-  oursSnapshot: number;
-  bareRestic: number;
-  bareRclone: number;
+  cp: number[];
+  oursRestic: number[];
+  oursSnapshot: number[];
+  bareRestic: number[];
+  bareRclone: number[];
 }
 
 async function restores(b: Bench, bareResticRepo: string, traced: Traced[]): Promise<RestoreFigures> {
@@ -464,13 +462,7 @@ async function restores(b: Bench, bareResticRepo: string, traced: Traced[]): Pro
     traced.push(await b.traced(`restore of the latest ${method} snapshot`, (t) => b.ours(["restore", JOBS[method], "--to", dest], t)));
     rm(dest);
   }
-  return {
-    cp: median(samples.cp),
-    oursRestic: median(samples.oursRestic),
-    oursSnapshot: median(samples.oursSnapshot),
-    bareRestic: median(samples.bareRestic),
-    bareRclone: median(samples.bareRclone),
-  };
+  return samples;
 }
 
 // ---------------------------------------------------------------- proposed changes
@@ -529,10 +521,15 @@ async function measureProposals(b: Bench): Promise<string[]> {
     const bare: number[] = [];
     for (let i = 1; i <= b.opts.runs; i++) {
       progress(`proposal "${p.name}", run ${i}/${b.opts.runs}`);
-      await b.freshTarget(p.method);
-      before.push((await timed(() => b.backupOurs(p.method)))[0]);
-      await b.freshTarget(p.method);
-      after.push((await timed(() => b.backupOurs(p.method, false, patched)))[0]);
+      // Alternate which goes first, so neither always follows the other's disk writes.
+      const pair: Array<[number[], string | undefined]> = [
+        [before, undefined],
+        [after, patched],
+      ];
+      for (const [samples, command] of i % 2 === 1 ? pair : pair.reverse()) {
+        await b.freshTarget(p.method);
+        samples.push((await timed(() => b.backupOurs(p.method, false, command)))[0]);
+      }
       if (p.method === "restic") {
         const repo = path.join(b.work, "bare-restic");
         await b.initRepo(repo);
@@ -546,7 +543,7 @@ async function measureProposals(b: Bench): Promise<string[]> {
       }
     }
     const [m0, m1, mb] = [median(before), median(after), median(bare)];
-    rows.push([p.name, seconds(m0), seconds(m1), seconds(mb), `${(m0 / mb).toFixed(2)}x`, `${(m1 / mb).toFixed(2)}x`]);
+    rows.push([p.name, secondsOf(before), secondsOf(after), secondsOf(bare), `${(m0 / mb).toFixed(2)}x`, `${(m1 / mb).toFixed(2)}x`]);
     lines.push(`- ${p.name}: ${p.why}`);
     rm(patched);
   }
@@ -570,11 +567,12 @@ interface Results {
 
 function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals }: Results): string {
   const x = { limit: 1.15, unit: "x" as const };
+  const m = (samples: number[]) => median(samples);
   const rows: Row[] = [
-    { figure: "full backup restic: ours / bare restic backup", ours: seconds(full.oursRestic), baseline: seconds(full.bareRestic), value: full.oursRestic / full.bareRestic, unit: "x", goal: x },
-    { figure: "full backup snapshot: ours / bare rclone copy", ours: seconds(full.oursSnapshot), baseline: seconds(full.bareRclone), value: full.oursSnapshot / full.bareRclone, unit: "x", goal: x },
-    { figure: "full backup restic: ours / raw tar", ours: seconds(full.oursRestic), baseline: seconds(full.tar), value: full.oursRestic / full.tar, unit: "x", note: `bare restic / tar: ${(full.bareRestic / full.tar).toFixed(2)}x` },
-    { figure: "full backup snapshot: ours / raw tar", ours: seconds(full.oursSnapshot), baseline: seconds(full.tar), value: full.oursSnapshot / full.tar, unit: "x", note: `bare rclone / tar: ${(full.bareRclone / full.tar).toFixed(2)}x` },
+    { figure: "full backup restic: ours / bare restic backup", ours: secondsOf(full.oursRestic), baseline: secondsOf(full.bareRestic), value: m(full.oursRestic) / m(full.bareRestic), unit: "x", goal: x },
+    { figure: "full backup snapshot: ours / bare rclone copy", ours: secondsOf(full.oursSnapshot), baseline: secondsOf(full.bareRclone), value: m(full.oursSnapshot) / m(full.bareRclone), unit: "x", goal: x },
+    { figure: "full backup restic: ours / raw tar", ours: secondsOf(full.oursRestic), baseline: secondsOf(full.tar), value: m(full.oursRestic) / m(full.tar), unit: "x", note: `bare restic / tar: ${(m(full.bareRestic) / m(full.tar)).toFixed(2)}x` },
+    { figure: "full backup snapshot: ours / raw tar", ours: secondsOf(full.oursSnapshot), baseline: secondsOf(full.tar), value: m(full.oursSnapshot) / m(full.tar), unit: "x", note: `bare rclone / tar: ${(m(full.bareRclone) / m(full.tar)).toFixed(2)}x` },
   ];
   for (const method of ["restic", "snapshot"] as Method[]) {
     const d = lat.during[method];
@@ -616,8 +614,8 @@ function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest,
       unit: "x",
       note: "dated full copies: expected ~100x, for comparison",
     },
-    { figure: "restore latest, restic: ours / cp -a", ours: seconds(rest.oursRestic), baseline: seconds(rest.cp), value: rest.oursRestic / rest.cp, unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare restic restore: ${seconds(rest.bareRestic)} (${(rest.bareRestic / rest.cp).toFixed(2)}x cp)` },
-    { figure: "restore latest, snapshot: ours / cp -a", ours: seconds(rest.oursSnapshot), baseline: seconds(rest.cp), value: rest.oursSnapshot / rest.cp, unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare rclone copy back: ${seconds(rest.bareRclone)} (${(rest.bareRclone / rest.cp).toFixed(2)}x cp)` },
+    { figure: "restore latest, restic: ours / cp -a", ours: secondsOf(rest.oursRestic), baseline: secondsOf(rest.cp), value: m(rest.oursRestic) / m(rest.cp), unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare restic restore: ${secondsOf(rest.bareRestic)} (${(m(rest.bareRestic) / m(rest.cp)).toFixed(2)}x cp)` },
+    { figure: "restore latest, snapshot: ours / cp -a", ours: secondsOf(rest.oursSnapshot), baseline: secondsOf(rest.cp), value: m(rest.oursSnapshot) / m(rest.cp), unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare rclone copy back: ${secondsOf(rest.bareRclone)} (${(m(rest.bareRclone) / m(rest.cp)).toFixed(2)}x cp)` },
   );
 
   const where = traced.map((t) =>
@@ -630,7 +628,7 @@ function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest,
     ].join("\n"),
   );
   return [
-    `openwebui-backup benchmark: data dir ${megabytes(dataBytes)} (${files} files, webui.db ${megabytes(dbSize)}), median of ${opts.runs} run(s) where marked by time, writer interval ${opts.writerIntervalMs} ms`,
+    `openwebui-backup benchmark: data dir ${megabytes(dataBytes)} (${files} files, webui.db ${megabytes(dbSize)}), times: median of ${opts.runs} run(s) [min-max], writer interval ${opts.writerIntervalMs} ms`,
     "",
     renderRows(rows),
     ...where,
@@ -657,6 +655,10 @@ async function main(): Promise<void> {
     const files = Number(execFileSync("bash", ["-c", `find ${shellQuote(b.data)} -type f | wc -l`], { encoding: "utf8" }).trim());
     const dbSize = fs.statSync(path.join(b.data, "webui.db")).size;
 
+    if (opts.onlyProposals) {
+      console.log((await measureProposals(b)).join("\n"));
+      return;
+    }
     const full = await fullBackups(b);
     const traced = await tracedBackups(b);
     const lat = await writerLatency(b);

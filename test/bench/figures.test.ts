@@ -1,4 +1,4 @@
-import { breakdown, formatValue, median, parseToolLog, renderTable, stepOf, verdict } from "./figures";
+import { breakdown, formatValue, median, parseToolLog, renderTable, secondsOf, stepOf, verdict } from "./figures";
 
 describe("median", () => {
   it.each([
@@ -12,6 +12,15 @@ describe("median", () => {
 
   it("refuses no values", () => {
     expect(() => median([])).toThrow("median of no values");
+  });
+});
+
+describe("secondsOf", () => {
+  it.each([
+    [[4.861], "4.86 s"],
+    [[5.2, 4.6, 4.86], "4.86 s [4.60-5.20]"],
+  ])("%j → %s", (samples, expected) => {
+    expect(secondsOf(samples)).toBe(expected);
   });
 });
 

@@ -40,6 +40,12 @@ export function formatValue(value: number, unit: "x" | "ms"): string {
 }
 
 export const seconds = (s: number) => `${s.toFixed(2)} s`;
+
+/** Median seconds with the range of the samples when there are several: "4.86 s [4.60-5.20]". */
+export function secondsOf(samples: number[]): string {
+  const m = seconds(median(samples));
+  return samples.length > 1 ? `${m} [${Math.min(...samples).toFixed(2)}-${Math.max(...samples).toFixed(2)}]` : m;
+}
 export const millis = (ms: number) => `${ms.toFixed(1)} ms`;
 
 export function megabytes(bytes: number): string {
