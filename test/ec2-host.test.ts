@@ -7,10 +7,11 @@
  */
 import { spawnSync } from "child_process";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ConfigProblem, parseStackConfig } from "../config";
+import { ConfigProblem, parseStackConfig } from "../config";
+import { configProblemsUnder } from "./support/config-problems";
 import { amiArchitecture, debianAmiQuery, Ec2Host, planIngressRules } from "../components/ec2-host";
 import { deployHostProtection, hostProtectionOutputs } from "../components/host-snapshots";
-import { promiseOf, registered, resourcesOfType } from "./support/pulumi-mocks";
+import { awsLookupMock, promiseOf, registered, resourcesOfType } from "./support/pulumi-mocks";
 
 const PP = "hosts[0].provision.aws";
 
@@ -20,15 +21,7 @@ function stackWith(host: Record<string, unknown>) {
   return { hosts: [{ name: "web1", data: { dir: "/srv/openwebui" }, ...host }] };
 }
 
-function problemsOf(raw: unknown): ConfigProblem[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.problems.filter((p) => ["hosts[0].snapshots", "hosts[0].provision", "hosts[0].connection"].some((prefix) => p.path.startsWith(prefix)));
-  }
-}
+const problemsOf = (raw: unknown) => configProblemsUnder(raw, ["hosts[0].snapshots", "hosts[0].provision", "hosts[0].connection"]);
 
 describe("hosts[].provision.aws validation", () => {
   it("accepts a minimal host and fills the defaults", () => {
@@ -204,16 +197,7 @@ function installAwsMocks(): void {
       },
       call(args: pulumi.runtime.MockCallArgs) {
         calls.push({ token: args.token, inputs: args.inputs });
-        switch (args.token) {
-          case "aws:ec2/getAmi:getAmi":
-            return { id: "ami-0debian12", name: "debian-12-amd64-20250101-1234", architecture: "x86_64" };
-          case "aws:index/getAvailabilityZones:getAvailabilityZones":
-            return { id: "eu-central-1", names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] };
-          case "aws:ec2/getSubnet:getSubnet":
-            return { id: args.inputs.id, availabilityZone: "eu-central-1b", vpcId: "vpc-0abc" };
-          default:
-            throw new Error(`unexpected call ${args.token}`);
-        }
+        return awsLookupMock(args);
       },
     },
     "openwebui",

@@ -16,6 +16,7 @@ import { parse as parseYaml } from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
 import { configFromStackFile } from "../config/sources";
 import { renderStackFile } from "../scripts/render-cli";
+import { awsLookupMock } from "./support/pulumi-mocks";
 import { StackResource, b2BucketViolations, containerPortViolations, prodSnapshotViolations, s3BucketViolations } from "../policy/rules";
 
 const ROOT = path.join(__dirname, "..");
@@ -62,19 +63,6 @@ interface Registered {
   id: string;
 }
 
-/** Mock lookups the program makes (EC2 hosts): a Debian AMI, zones, a subnet. */
-function mockCall(args: pulumiType.runtime.MockCallArgs): Record<string, unknown> {
-  switch (args.token) {
-    case "aws:ec2/getAmi:getAmi":
-      return { id: "ami-0debian12", name: "debian-12-amd64-20250101-1234", architecture: "x86_64" };
-    case "aws:index/getAvailabilityZones:getAvailabilityZones":
-      return { id: "eu-central-1", names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] };
-    case "aws:ec2/getSubnet:getSubnet":
-      return { id: args.inputs.id, availabilityZone: "eu-central-1b", vpcId: "vpc-0abc" };
-    default:
-      throw new Error(`unexpected call ${args.token}`);
-  }
-}
 
 /** Ids shaped like AWS's where the program checks their shape (the EC2 user data names the volume). */
 const AWS_IDS: Record<string, string> = {
@@ -102,7 +90,7 @@ async function runProgram(file: string): Promise<{ registered: Registered[]; sta
             const extra = args.type === "aws:ec2/instance:Instance" ? { publicIp: "203.0.113.10", privateIp: "10.0.1.5" } : {};
             return { id, state: { ...args.inputs, ...extra } };
           },
-          call: mockCall,
+          call: awsLookupMock,
         },
         "openwebui",
         stack,

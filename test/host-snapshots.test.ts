@@ -4,7 +4,8 @@
  * under mocks (schedules, retain rules, target tags, cross-region rules, role).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, ConfigProblem, parseStackConfig } from "../config";
+import { ConfigProblem, parseStackConfig } from "../config";
+import { configProblemsUnder } from "./support/config-problems";
 import { AwsSnapshotsConfig, awsCronProblem, jobHours, snapshotHours } from "../config/host-aws";
 import { DLM_MANAGED_POLICY_ARN, deployHostProtection, planPolicyDetails, policyDescription, snapshotTargetTags } from "../components/host-snapshots";
 import { installMocks, promiseOf, resourcesOfType } from "./support/pulumi-mocks";
@@ -27,15 +28,7 @@ function stackWith(snapshots: unknown, host: Record<string, unknown> = {}) {
 }
 
 /** Problems under this keys (other rules of the model are tested elsewhere). */
-function problemsOf(raw: unknown): ConfigProblem[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.problems.filter((p) => p.path.startsWith("hosts[0].snapshots") || p.path.startsWith("hosts[0].provision"));
-  }
-}
+const problemsOf = (raw: unknown) => configProblemsUnder(raw, ["hosts[0].snapshots", "hosts[0].provision"]);
 
 const daily = { name: "daily", every: "24h", at: "04:00", keep: 7 };
 const weekly = { name: "weekly", cron: "cron(0 5 ? * SUN *)", keep: 4 };

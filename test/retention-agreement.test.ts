@@ -2,7 +2,7 @@
  * Retention that agrees with itself: configs that must pass and configs that must fail,
  * with the messages users see (both fields named), through `parseStackConfig`.
  */
-import { ConfigError, parseStackConfig } from "../config";
+import { configProblemsUnder } from "./support/config-problems";
 import { runInterval } from "../config/retention-agreement";
 
 type Job = { name: string; method: "restic" | "snapshot"; targets: string[]; retention: Record<string, number>; schedule?: string };
@@ -19,15 +19,7 @@ function config(target: Record<string, unknown>, jobs: Job[]) {
 }
 
 /** The problems parseStackConfig reports under `targets.t` (other rules are not ours). */
-function problems(raw: unknown): string[] {
-  try {
-    parseStackConfig(raw);
-    return [];
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    return e.problems.filter((p) => p.path.startsWith("targets.t")).map((p) => `${p.path}: ${p.message}`);
-  }
-}
+const problems = (raw: unknown): string[] => configProblemsUnder(raw, ["targets.t"]).map((p) => `${p.path}: ${p.message}`);
 
 const s3 = (managed: Record<string, unknown>) => ({ type: "s3", region: "eu-central-1", prefix: "web1", managed });
 const b2 = (managed: Record<string, unknown>) => ({ type: "b2", prefix: "web1", managed });

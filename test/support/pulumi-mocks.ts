@@ -57,3 +57,17 @@ export function unwrapInput(input: any): { secret: boolean; value: any } {
   if (input && typeof input === "object" && input[SECRET_SIG_KEY] === SECRET_SIG_VALUE) return { secret: true, value: input.value };
   return { secret: false, value: input };
 }
+
+/** Answers the AWS lookups the program makes for EC2 hosts: a Debian AMI, zones, a subnet. */
+export function awsLookupMock(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+  switch (args.token) {
+    case "aws:ec2/getAmi:getAmi":
+      return { id: "ami-0debian12", name: "debian-12-amd64-20250101-1234", architecture: "x86_64" };
+    case "aws:index/getAvailabilityZones:getAvailabilityZones":
+      return { id: "eu-central-1", names: ["eu-central-1a", "eu-central-1b", "eu-central-1c"] };
+    case "aws:ec2/getSubnet:getSubnet":
+      return { id: args.inputs.id, availabilityZone: "eu-central-1b", vpcId: "vpc-0abc" };
+    default:
+      throw new Error(`unexpected call ${args.token}`);
+  }
+}
