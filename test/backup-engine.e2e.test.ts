@@ -176,8 +176,10 @@ describe("failures lose nothing", () => {
       await slow.createBucket("backups");
       const target = { ...s3Target("backups"), endpoint: slow.endpoint };
       sandbox.install(stackConfig(sandbox, { ...job, targets: ["offsite"] }, { offsite: target }, { notify: { webhookUrl: hook.url } }));
-      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767225600" });
-      const firstList = (await sandbox.ok(["list", "nightly"])).stdout;
+      // rclone's own retry defaults everywhere but in the run that meets the dead server.
+      const patient = { RCLONE_RETRIES: "3", RCLONE_LOW_LEVEL_RETRIES: "10" };
+      await sandbox.ok(["run", "nightly"], { ...patient, OPENWEBUI_BACKUP_NOW: "1767225600" });
+      const firstList = (await sandbox.ok(["list", "nightly"], patient)).stdout;
 
       fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "new.bin"), Buffer.alloc(2_000_000, 7));
       const running = sandbox.run(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767312000" });
@@ -195,14 +197,14 @@ describe("failures lose nothing", () => {
 
       await slow.restart();
       // The old backup is still there and restorable.
-      expect((await sandbox.ok(["list", "nightly"])).stdout).toContain(firstList.split("\n").find((l) => /open-webui-backup-|^[0-9a-f]{8} /.test(l)) ?? "");
-      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767398400" });
+      expect((await sandbox.ok(["list", "nightly"], patient)).stdout).toContain(firstList.split("\n").find((l) => /open-webui-backup-|^[0-9a-f]{8} /.test(l)) ?? "");
+      await sandbox.ok(["run", "nightly"], { ...patient, OPENWEBUI_BACKUP_NOW: "1767398400" });
       const restored = path.join(sandbox.root, "restored");
-      await sandbox.ok(["restore", "nightly", "--to", restored]);
+      await sandbox.ok(["restore", "nightly", "--to", restored], patient);
       expectSameData(sandbox.dataDir, restored);
       if (method === "snapshot") {
         // keep: 1 → only the newest complete folder remains; the failed run's leftovers are gone.
-        expect((await sandbox.ok(["list", "nightly"])).stdout.trim().split("\n")).toEqual(["open-webui-backup-20260103T000000Z"]);
+        expect((await sandbox.ok(["list", "nightly"], patient)).stdout.trim().split("\n")).toEqual(["open-webui-backup-20260103T000000Z"]);
       }
     } finally {
       await hook.close();
@@ -213,7 +215,8 @@ describe("failures lose nothing", () => {
   it("refuses a second concurrent run of the same job instead of waiting", async () => {
     sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
     fs.mkdirSync(sandbox.paths.lockDir, { recursive: true });
-    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sleep", "30"]);
+    // Its own process group, so the sleep holding the lock ends with it.
+    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sleep", "30"], { detached: true, stdio: "ignore" });
     await new Promise((r) => setTimeout(r, 300));
     try {
       const started = Date.now();
@@ -222,7 +225,7 @@ describe("failures lose nothing", () => {
       expect(r.stderr).toMatch(/another run of job nightly holds/);
       expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
-      holder.kill();
+      process.kill(-holder.pid!, "SIGKILL");
     }
   });
 

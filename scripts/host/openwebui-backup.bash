@@ -396,12 +396,13 @@ restic_retention_args() {
 ship_restic() {
   local t=$1 stage_dir=$2
   restic_env "$t"
-  if ! restic cat config >/dev/null 2>&1; then
+  # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
+  # It also opens the repository, so it tells whether one exists: one open instead of two
+  # (each pays restic's key derivation). If it failed for another reason, init fails loudly.
+  if ! restic unlock >/dev/null 2>&1; then
     log "$t: initialising restic repository"
     restic init >/dev/null
   fi
-  # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
-  restic unlock >/dev/null 2>&1 || true
   local summary added
   # Backing up "." from inside the stage keeps snapshot paths short (/data, /manifest.json)
   # and the same every run, so restic finds its parent snapshot and skips unchanged files.
@@ -442,20 +443,26 @@ restore_restic() {
 # rclone_list <args…>: rclone lsf, where a folder that does not exist yet (exit 3, first run
 # on a local target) lists as empty; any other failure is a failure.
 rclone_list() {
-  local rc=0
-  rclone lsf "$@" || rc=$?
+  local rc=0 errors
+  errors=$(mktemp)
+  rclone lsf "$@" 2>"$errors" || rc=$?
+  # Exit 3 is rclone's "directory not found"; anything else is shown, not swallowed.
+  if ((rc != 0 && rc != 3)); then
+    log "rclone lsf failed (exit $rc): $(tail -n 3 "$errors" | tr '\n' ' ')"
+  fi
+  rm -f -- "$errors"
   ((rc == 0 || rc == 3))
 }
 
 complete_folders() {
   local listing
-  listing=$(rclone_list --max-depth 2 --files-only --include "/open-webui-backup-*/$MANIFEST" "$1" 2>/dev/null) || return 1
+  listing=$(rclone_list --max-depth 2 --files-only --include "/open-webui-backup-*/$MANIFEST" "$1") || return 1
   sed -n "s|^\(open-webui-backup-[0-9]\{8\}T[0-9]\{6\}Z\)/$MANIFEST\$|\1|p" <<<"$listing" | sort
 }
 
 all_folders() {
   local listing
-  listing=$(rclone_list --dirs-only "$1" 2>/dev/null) || return 1
+  listing=$(rclone_list --dirs-only "$1") || return 1
   sed -n 's|/$||p' <<<"$listing" | { grep -E "$SNAPSHOT_FOLDER_PATTERN" || true; } | sort
 }
 
@@ -468,7 +475,9 @@ ship_snapshot() {
   if grep -qxF "$folder" <<<"$listing"; then die "$t: $folder already exists"; fi
   log "$t: uploading to $folder"
   rclone copy --no-traverse "$stage_dir/data" "$root/$folder/data"
-  rclone check --one-way "$stage_dir/data" "$root/$folder/data" 2>/dev/null || die "$t: uploaded files differ from the staged copy"
+  # rclone copy already compared each file's hash after its transfer; this pass proves every
+  # staged file arrived, at its size, without reading all of them a second time.
+  rclone check --one-way --size-only "$stage_dir/data" "$root/$folder/data" 2>/dev/null || die "$t: uploaded files differ from the staged copy"
   rclone copyto "$stage_dir/$MANIFEST" "$root/$folder/$MANIFEST"
   log "$t: $folder uploaded and checked"
 
@@ -498,7 +507,7 @@ ship_snapshot() {
 list_snapshot() {
   local root
   root=$(rclone_root "$1")
-  complete_folders "$root"
+  complete_folders "$root" || die "$1: could not list the snapshots of job $JOB"
 }
 
 restore_snapshot() {

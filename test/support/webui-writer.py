@@ -1,6 +1,7 @@
 """Plays a busy Open WebUI: inserts a chat row every INTERVAL seconds until SIGTERM, then
 prints JSON with the count of committed rows, failures and per-write latency figures."""
 import json
+import os
 import signal
 import sqlite3
 import sys
@@ -27,7 +28,7 @@ while not stop:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(
             "INSERT INTO chat VALUES (?, 'u1', ?, ?, ?, ?)",
-            (f"w{i}", f"written during backup {i}", "x" * 2000, int(time.time()), int(time.time())),
+            (f"w{os.getpid()}-{i}", f"written during backup {i}", "x" * 2000, int(time.time()), int(time.time())),
         )
         conn.execute("COMMIT")
         committed += 1
