@@ -24,6 +24,7 @@ describe("deletePrefixes", () => {
     ["restic without retention: only its locks", resticNoPrune("web1/db"), ["web1/db/locks/"]],
     ["snapshot with keep: the whole location", snapshot("web1/files", 3), ["web1/files/"]],
     ["snapshot without keep: nothing", snapshot("web1/files"), []],
+    ["sync: its mirror only", { location: "web1/mirror", method: "sync", retention: {} } as BackupLocation, ["web1/mirror/current/"]],
   ])("%s", (_what, loc, expected) => {
     expect(deletePrefixes(loc)).toEqual(expected);
   });
@@ -88,6 +89,7 @@ describe("b2CapabilitiesForHost", () => {
     ["snapshot with keep", [snapshot("web1/files", 3)], [...READ_WRITE, "deleteFiles"]],
     ["snapshot without keep", [snapshot("web1/files")], READ_WRITE],
     ["two write-only snapshots", [snapshot("web1/a"), snapshot("web1/b")], READ_WRITE],
+    ["sync (removes deleted files from its mirror)", [{ location: "web1/mirror", method: "sync", retention: {} } as BackupLocation], [...READ_WRITE, "deleteFiles"]],
   ])("%s", (_what, locations, expected) => {
     expect(b2CapabilitiesForHost(locations)).toEqual(expected);
   });

@@ -44,6 +44,14 @@ describe("configs that pass", () => {
 describe("configs that fail, naming both fields", () => {
   it.each([
     [
+      "S3 expiry under a sync mirror",
+      s3({ lifecycle: { expirationDays: 90 } }),
+      [{ name: "mirror", method: "sync", targets: ["t"], retention: {} }],
+      [
+        "targets.t.managed.lifecycle.expirationDays: expires current objects under the mirror of hosts[0].jobs[0] (web1/mirror/current/), which holds only current files: unchanged uploads would vanish from it; refuse. History of a mirror comes from noncurrent versions (managed.lifecycle.noncurrentDays)",
+      ],
+    ],
+    [
       "S3 expiry under a restic repository",
       s3({ lifecycle: { expirationDays: 365 } }),
       [RESTIC],
