@@ -4,8 +4,9 @@
  */
 import { configProblemsUnder } from "./support/config-problems";
 import { runInterval } from "../config/retention-agreement";
+import type { JobMethod } from "../config/schema";
 
-type Job = { name: string; method: "restic" | "snapshot"; targets: string[]; retention: Record<string, number>; schedule?: string };
+type Job = { name: string; method: JobMethod; targets: string[]; retention: Record<string, number>; schedule?: string };
 
 const RESTIC: Job = { name: "db", method: "restic", targets: ["t"], retention: { daily: 7 } };
 const SNAPSHOT_DAILY_KEEP_7: Job = { name: "files", method: "snapshot", targets: ["t"], retention: { keep: 7 }, schedule: "daily" };
@@ -46,7 +47,7 @@ describe("configs that fail, naming both fields", () => {
     [
       "S3 expiry under a sync mirror",
       s3({ lifecycle: { expirationDays: 90 } }),
-      [{ name: "mirror", method: "sync", targets: ["t"], retention: {} }],
+      [{ name: "mirror", method: "sync", targets: ["t"], retention: {} } as Job],
       [
         "targets.t.managed.lifecycle.expirationDays: expires current objects under the mirror of hosts[0].jobs[0] (web1/mirror/current/), which holds only current files: unchanged uploads would vanish from it; refuse. History of a mirror comes from noncurrent versions (managed.lifecycle.noncurrentDays)",
       ],
