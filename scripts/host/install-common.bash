@@ -59,6 +59,18 @@ disable_timer() {
   systemctl_run disable --now "$unit" || log "warning: could not disable $unit"
 }
 
+# remove_installed <path>: stops its timer and deletes one file the last install wrote;
+# a removed unit sets UNITS_CHANGED so the caller reloads systemd once.
+remove_installed() {
+  local path=$1
+  disable_timer "$path"
+  if [[ -e "$(at "$path")" || -L "$(at "$path")" ]]; then
+    rm -f -- "$(at "$path")"
+    changed "removed $path"
+    if [[ "$path" == "$SYSTEMD_UNIT_DIR"/* ]]; then UNITS_CHANGED=1; fi
+  fi
+}
+
 summary() {
   if ((${#CHANGES[@]} == 0)); then
     log "no changes"

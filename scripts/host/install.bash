@@ -54,12 +54,7 @@ remove_stale() {
   local path
   while IFS= read -r path; do
     in_manifest "$path" && continue
-    disable_timer "$path"
-    if [[ -e "$(at "$path")" || -L "$(at "$path")" ]]; then
-      rm -f -- "$(at "$path")"
-      changed "removed $path"
-      if [[ "$path" == "$SYSTEMD_UNIT_DIR"/* ]]; then UNITS_CHANGED=1; fi
-    fi
+    remove_installed "$path"
   done < <(installed_paths)
 }
 

@@ -3,17 +3,11 @@
 # Backups, state, staging and logs stay: they are data, not installation.
 
 main() {
-  local path units=""
-  while IFS= read -r path; do
-    disable_timer "$path"
-    if [[ -e "$(at "$path")" || -L "$(at "$path")" ]]; then
-      rm -f -- "$(at "$path")"
-      changed "removed $path"
-      if [[ "$path" == "$SYSTEMD_UNIT_DIR"/* ]]; then units=1; fi
-    fi
-  done < <(installed_paths)
+  local path
+  UNITS_CHANGED=""
+  while IFS= read -r path; do remove_installed "$path"; done < <(installed_paths)
   if [[ -f "$(at "$INSTALLED_LIST")" ]]; then rm -f -- "$(at "$INSTALLED_LIST")"; fi
-  if [[ -n "$units" ]]; then systemctl_run daemon-reload; fi
+  if [[ -n "$UNITS_CHANGED" ]]; then systemctl_run daemon-reload; fi
   summary
 }
 
