@@ -107,10 +107,10 @@ describe("the env file", () => {
     const { files } = render(full());
     const env = files.find((f) => f.path.endsWith("backup.env"))!;
     for (const s of SECRETS) expect(env.content).toContain(s);
-    const dumped = sourceAndPrint(env.content, ["OWB_LOC_nightly__nas", "OWB_TARGET_offsite_s3_SECRET_ACCESS_KEY"]);
+    const dumped = sourceAndPrint(env.content, ["OWB_JOB_nightly_AT_nas_LOCATION", "OWB_TARGET_offsite_s3_SECRET_ACCESS_KEY"]);
     expect(dumped).toBe("/mnt/nas/open webui/web1/nightly\ns3-secret-key-value\n");
     const cronEnv = render(full(), 1).files.find((f) => f.path.endsWith("backup.env"))!;
-    expect(sourceAndPrint(cronEnv.content, ["OWB_LOC_nightly__odd"])).toBe("/mnt/nas/open webui's $(backups)/web2/nightly\n");
+    expect(sourceAndPrint(cronEnv.content, ["OWB_JOB_nightly_AT_odd_LOCATION"])).toBe("/mnt/nas/open webui's $(backups)/web2/nightly\n");
   });
 
   it("names no target the host's jobs don't use", () => {

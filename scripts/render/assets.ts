@@ -4,6 +4,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
+import { JOB_METHODS } from "../../config/schema";
 
 const hostDir = path.join(__dirname, "..", "host");
 
@@ -11,5 +12,25 @@ export function hostAsset(file: string): string {
   return fs.readFileSync(path.join(hostDir, file), "utf8");
 }
 
-/** The body of `openwebui-backup`: the same on every host; settings come from its env file. */
-export const BACKUP_COMMAND_BODY = hostAsset("openwebui-backup.bash");
+/**
+ * The parts of `openwebui-backup`, one concern each, in the order they are joined. Each
+ * method has its own part (`methods/<method>.bash`) defining its ship_, list_ and restore_
+ * functions, so adding a method is adding a file; parts define functions only, and `main`
+ * comes last.
+ */
+export const BACKUP_COMMAND_PARTS: readonly string[] = [
+  "backup/core.bash",
+  "backup/containers.bash",
+  "backup/sqlite.bash",
+  "backup/staging.bash",
+  "backup/manifest.bash",
+  "backup/targets.bash",
+  "backup/local-folders.bash",
+  ...JOB_METHODS.map((method) => `backup/methods/${method}.bash`),
+  "backup/results.bash",
+  "backup/commands.bash",
+  "backup/main.bash",
+];
+
+/** The body of `openwebui-backup`: the parts joined; the same on every host. */
+export const BACKUP_COMMAND_BODY = BACKUP_COMMAND_PARTS.map(hostAsset).join("\n");

@@ -4,9 +4,11 @@
  * same on every host, so a reviewer reads it once.
  */
 import { targetLocation } from "../../config";
+import { OPENWEBUI_CONTAINER } from "../../config/openwebui-service";
 import { JobConfig } from "../../config/schema";
 import { BACKUP_COMMAND_BODY } from "./assets";
-import { shellAssignment, shellIdent, shellQuote } from "./shell";
+import { SettingOwner, SettingScope, declaredSetting, settingName } from "./env-contract";
+import { shellAssignment, shellQuote } from "./shell";
 import { HostFile, HostRenderInput, ResolvedTarget } from "./types";
 
 /** The SQLite databases of an Open WebUI data directory, copied inside a read transaction. */
@@ -34,47 +36,76 @@ export function renderBackupCommand(input: HostRenderInput): HostFile {
   return { path: input.host.paths.command, mode: 0o755, content };
 }
 
-function jobLines(input: HostRenderInput, job: JobConfig): string[] {
-  const id = shellIdent(job.name);
-  const lines = [
-    `# job ${job.name}`,
-    shellAssignment(`OWB_JOB_${id}_METHOD`, job.method),
-    shellAssignment(`OWB_JOB_${id}_TARGETS`, job.targets.join(" ")),
-    shellAssignment(`OWB_JOB_${id}_CONSISTENCY`, job.consistency),
-    shellAssignment(`OWB_JOB_${id}_EXCLUDE`, job.exclude.join(" ")),
-  ];
-  if (job.healthcheckUrl) lines.push(shellAssignment(`OWB_JOB_${id}_HEALTHCHECK_URL`, job.healthcheckUrl));
+/** Env file lines, each through the contract: undefined values are left out. */
+class EnvLines {
+  readonly lines: string[] = [];
+  readonly required: string[] = [];
+
+  comment(text: string): void {
+    this.lines.push(`# ${text}`);
+  }
+
+  set(scope: SettingScope, key: string, value: string | undefined, owner?: SettingOwner): void {
+    const setting = declaredSetting(scope, key);
+    const name = settingName(scope, key, owner);
+    if (setting.required) this.required.push(name);
+    const written = value ?? setting.default;
+    if (written === undefined) return;
+    this.lines.push(shellAssignment(name, written));
+  }
+}
+
+/** Config retention keys to the env file's KEEP_* keys (`keep` is "the newest N"). */
+const RETENTION_KEYS: Readonly<Record<string, string>> = { keep: "KEEP_LAST", hourly: "KEEP_HOURLY", daily: "KEEP_DAILY", weekly: "KEEP_WEEKLY", monthly: "KEEP_MONTHLY", yearly: "KEEP_YEARLY" };
+
+function addJob(env: EnvLines, input: HostRenderInput, job: JobConfig): void {
+  const owner = { job: job.name };
+  const set = (key: string, value: string | undefined) => env.set("job", key, value, owner);
+  env.comment(`job ${job.name}`);
+  set("METHOD", job.method);
+  set("TARGETS", job.targets.join(" "));
+  set("CONSISTENCY", job.consistency);
+  set("EXCLUDE", job.exclude.join(" "));
+  set("HEALTHCHECK_URL", job.healthcheckUrl);
   if (job.from) {
-    lines.push(
-      shellAssignment(`OWB_JOB_${id}_FROM_HOST`, job.from.host),
-      shellAssignment(`OWB_JOB_${id}_FROM_USER`, job.from.user),
-      shellAssignment(`OWB_JOB_${id}_FROM_PORT`, String(job.from.port)),
-      shellAssignment(`OWB_JOB_${id}_FROM_KEY`, job.from.sshKeyFile),
-      shellAssignment(`OWB_JOB_${id}_FROM_PATH`, job.from.path),
-      ...(job.from.hostKey ? [shellAssignment(`OWB_JOB_${id}_FROM_HOSTKEY`, job.from.hostKey)] : []),
-    );
+    set("FROM_HOST", job.from.host);
+    set("FROM_USER", job.from.user);
+    set("FROM_PORT", String(job.from.port));
+    set("FROM_KEY", job.from.sshKeyFile);
+    set("FROM_PATH", job.from.path);
+    set("FROM_HOSTKEY", job.from.hostKey);
   }
   for (const [key, value] of Object.entries(job.retention)) {
-    if (value !== undefined) lines.push(shellAssignment(`OWB_JOB_${id}_KEEP_${key.toUpperCase()}`, String(value)));
+    const envKey = RETENTION_KEYS[key];
+    if (!envKey) throw new Error(`retention key ${key} has no env setting`);
+    if (value !== undefined) set(envKey, String(value));
   }
   for (const tname of job.targets) {
     const target = input.targets[tname];
     if (!target) throw new Error(`host ${input.host.name}: job ${job.name} names target "${tname}", which was not resolved`);
-    lines.push(shellAssignment(`OWB_LOC_${id}__${shellIdent(tname)}`, targetLocation(target, input.host.name, job.name)));
+    env.set("job-target", "LOCATION", targetLocation(target, input.host.name, job.name), { job: job.name, target: tname });
   }
-  return lines;
 }
 
-function targetLines(name: string, target: ResolvedTarget): string[] {
-  const v = (key: string, value: string | undefined) => (value === undefined ? [] : [shellAssignment(`OWB_TARGET_${shellIdent(name)}_${key}`, value)]);
-  const lines = [`# target ${name}`, ...v("TYPE", target.type)];
+function addTarget(env: EnvLines, name: string, target: ResolvedTarget): void {
+  const set = (key: string, value: string | undefined) => env.set("target", key, value, { target: name });
+  env.comment(`target ${name}`);
+  set("TYPE", target.type);
   switch (target.type) {
     case "s3":
-      return [...lines, ...v("BUCKET", target.bucket), ...v("REGION", target.region), ...v("ENDPOINT", target.endpoint), ...v("ACCESS_KEY_ID", target.accessKeyId), ...v("SECRET_ACCESS_KEY", target.secretAccessKey)];
+      set("BUCKET", target.bucket);
+      set("REGION", target.region);
+      set("ENDPOINT", target.endpoint);
+      set("ACCESS_KEY_ID", target.accessKeyId);
+      set("SECRET_ACCESS_KEY", target.secretAccessKey);
+      return;
     case "b2":
-      return [...lines, ...v("BUCKET", target.bucket), ...v("KEY_ID", target.keyId), ...v("APPLICATION_KEY", target.applicationKey)];
+      set("BUCKET", target.bucket);
+      set("KEY_ID", target.keyId);
+      set("APPLICATION_KEY", target.applicationKey);
+      return;
     case "local":
-      return lines;
+      return;
     default: {
       const unknownTarget: never = target;
       throw new Error(`unknown target type ${JSON.stringify(unknownTarget)}`);
@@ -85,27 +116,36 @@ function targetLines(name: string, target: ResolvedTarget): string[] {
 export function renderBackupEnv(input: HostRenderInput): HostFile {
   const { host } = input;
   const usedTargets = [...new Set(host.jobs.flatMap((j) => j.targets))];
+  const env = new EnvLines();
+  const set = (key: string, value: string | undefined) => env.set("host", key, value);
+  set("HOST", host.name);
+  set("STACK", input.stack);
+  if (host.data === undefined) env.comment("no data directory: every job on this host is a pull");
+  else if ("dir" in host.data) set("DATA_DIR", host.data.dir);
+  else set("DATA_VOLUME", host.data.volume);
+  set("CONTAINERS", host.containers.join(" "));
+  set("OPENWEBUI_CONTAINER", OPENWEBUI_CONTAINER);
+  set("SQLITE_FILES", OPENWEBUI_DATABASES.join(" "));
+  set("SQLITE_TIMEOUT_MS", undefined);
+  set("STAGING_DIR", host.paths.stagingDir);
+  set("STATE_DIR", host.paths.stateDir);
+  set("LOCK_DIR", host.paths.lockDir);
+  set("LOG_DIR", host.paths.logDir);
+  set("JOBS", host.jobs.map((j) => j.name).join(" "));
+  set("METRICS_FILE", host.paths.metricsFile);
+  for (const job of host.jobs) addJob(env, input, job);
+  for (const t of usedTargets) addTarget(env, t, input.targets[t]);
+  env.comment("secrets and alerting");
+  if (host.jobs.some((j) => j.method === "restic")) set("RESTIC_PASSWORD", input.resticPassword);
+  set("WEBHOOK_URL", input.notify.webhookUrl || undefined);
+  set("HEALTHCHECK_URL", input.notify.healthcheckUrl || undefined);
   const lines = [
     `# Settings of openwebui-backup on host "${host.name}". Holds credentials: mode 0600, root only.`,
     `# ${generatedHeader(input)}`,
     "# shellcheck shell=bash disable=SC2034,SC2016 # sourced by openwebui-backup, which reads every variable; values are literal on purpose",
-    shellAssignment("OWB_HOST", host.name),
-    shellAssignment("OWB_STACK", input.stack),
-    ...(host.data === undefined ? ["# no data directory: every job on this host is a pull"] : ["dir" in host.data ? shellAssignment("OWB_DATA_DIR", host.data.dir) : shellAssignment("OWB_DATA_VOLUME", host.data.volume)]),
-    shellAssignment("OWB_CONTAINERS", host.containers.join(" ")),
-    shellAssignment("OWB_SQLITE_FILES", OPENWEBUI_DATABASES.join(" ")),
-    shellAssignment("OWB_STAGING_DIR", host.paths.stagingDir),
-    shellAssignment("OWB_STATE_DIR", host.paths.stateDir),
-    shellAssignment("OWB_LOCK_DIR", host.paths.lockDir),
-    shellAssignment("OWB_LOG_DIR", host.paths.logDir),
-    shellAssignment("OWB_JOBS", host.jobs.map((j) => j.name).join(" ")),
-    ...(host.paths.metricsFile ? [shellAssignment("OWB_METRICS_FILE", host.paths.metricsFile)] : []),
-    ...host.jobs.flatMap((job) => jobLines(input, job)),
-    ...usedTargets.flatMap((t) => targetLines(t, input.targets[t])),
-    "# secrets and alerting",
-    ...(input.resticPassword !== undefined && host.jobs.some((j) => j.method === "restic") ? [shellAssignment("OWB_RESTIC_PASSWORD", input.resticPassword)] : []),
-    ...(input.notify.webhookUrl ? [shellAssignment("OWB_WEBHOOK_URL", input.notify.webhookUrl)] : []),
-    ...(input.notify.healthcheckUrl ? [shellAssignment("OWB_HEALTHCHECK_URL", input.notify.healthcheckUrl)] : []),
+    // REQUIRED itself is checked by name in load_env, so it lists the others.
+    shellAssignment(settingName("host", "REQUIRED"), env.required.filter((n) => n !== settingName("host", "REQUIRED")).join(" ")),
+    ...env.lines,
   ];
   return { path: host.paths.envFile, mode: 0o600, content: lines.join("\n") + "\n" };
 }

@@ -1,0 +1,190 @@
+# Part: commands. run, list, restore and verify, built from the parts above and the method's functions.
+
+take_lock() {
+  mkdir -p -- "$OWB_LOCK_DIR"
+  exec 9>"$OWB_LOCK_DIR/$JOB.lock"
+  flock -n 9 || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+}
+
+cmd_run() {
+  take_lock
+  start_log
+  local started method consistency data stage_dir t rc bytes=0 failed=()
+  started=$(date -u +%s)
+  method=$(job_setting METHOD)
+  consistency=$(job_setting CONSISTENCY)
+  local -a targets
+  read -r -a targets <<<"$(job_targets)"
+  log "start: method $method, targets ${targets[*]}, consistency $consistency"
+  ping_healthcheck /start
+
+  # Each step runs in a subshell so its failure can be handled here. `set +e` lets this shell
+  # see the status; the subshell turns errexit back on, since it inherits the +e.
+  stage_dir="$OWB_STAGING_DIR/$JOB"
+  if [[ "$method" != pull ]]; then # a pull copies another host's snapshots: nothing to stage
+    set +e
+    (
+      set -e
+      trap on_exit EXIT # traps are not inherited: this subshell must bring back what it suspends
+      data=$(data_dir)
+      if [[ "$consistency" == pause || "$consistency" == stop ]]; then suspend_containers "$consistency"; fi
+      stage "$data" "$stage_dir"
+      # Containers come back as soon as the local copy exists, not after the upload.
+      if ((${#SUSPENDED[@]} > 0)); then resume_containers; fi
+      write_manifest "$stage_dir" "$started"
+      log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $(($(date -u +%s) - started)) s"
+    )
+    rc=$?
+    set -e
+    if ((rc != 0)); then
+      local finished
+      finished=$(date -u +%s)
+      write_state "$started" "$finished" failure 0 ""
+      for t in "${targets[@]}"; do record_metrics "$t" "$started" "$finished" 0 1; done
+      write_metrics_file || log "warning: could not write the metrics file"
+      notify_failure "staging the data directory failed" "${targets[*]}" "$started" 0
+      die "staging failed; nothing was shipped or pruned"
+    fi
+    bytes=$(bytes_of "$stage_dir/data")
+  fi
+
+  for t in "${targets[@]}"; do
+    local t_started t_bytes=$bytes
+    t_started=$(date -u +%s)
+    set +e
+    (
+      set -e
+      with_target "$t" "$(method_function ship)" "$t" "$stage_dir"
+    )
+    rc=$?
+    set -e
+    if [[ "$method" == pull ]]; then
+      local newest_pulled
+      newest_pulled=$(local_complete "$(target_location "$t")" | tail -n 1)
+      t_bytes=0
+      if [[ -n "$newest_pulled" ]]; then t_bytes=$(bytes_of "$(target_location "$t")/$newest_pulled/data"); fi
+      if ((t_bytes > bytes)); then bytes=$t_bytes; fi
+    fi
+    if ((rc == 0)); then
+      log "$t: done in $(($(date -u +%s) - t_started)) s"
+      record_metrics "$t" "$started" "$(date -u +%s)" "$t_bytes" 0
+    else
+      log "$t: FAILED (exit $rc) after $(($(date -u +%s) - t_started)) s; its old backups were left untouched"
+      record_metrics "$t" "$started" "$(date -u +%s)" "$t_bytes" 1
+      failed+=("$t")
+    fi
+  done
+  rm -rf -- "$stage_dir"
+  write_metrics_file || log "warning: could not write the metrics file"
+
+  if ((${#failed[@]} > 0)); then
+    write_state "$started" "$(date -u +%s)" failure "$bytes" "${failed[*]}"
+    notify_failure "backup failed for target(s): ${failed[*]}" "${failed[*]}" "$started" "$bytes"
+    die "finished with failures: ${failed[*]}"
+  fi
+  write_state "$started" "$(date -u +%s)" success "$bytes" ""
+  log "success: $bytes bytes, $(($(date -u +%s) - started)) s"
+  ping_healthcheck ""
+}
+
+cmd_list() {
+  local t
+  t=$(pick_target "$TARGET_ARG")
+  with_target "$t" "$(method_function list)" "$t"
+}
+
+# restore_into <target> <snapshot> <new dir>
+restore_into() {
+  local t=$1 snapshot=$2 dest=$3 started
+  [[ ! -e "$dest" ]] || die "$dest already exists; restore needs a new directory"
+  started=$(date -u +%s)
+  mkdir -p -- "$(dirname -- "$dest")"
+  with_target "$t" "$(method_function restore)" "$t" "$snapshot" "$dest"
+  [[ -d "$dest" ]] || die "restore produced no directory"
+  log "fetched $(files_of "$dest") files, $(bytes_of "$dest") bytes from $t in $(($(date -u +%s) - started)) s"
+}
+
+show_manifest() {
+  [[ -f "$1" ]] || return 0
+  log "manifest: $(tr -d '\n' <"$1" | tr -s ' ')"
+  warn_version "$1"
+}
+
+# warn_version <manifest>: the backup's Open WebUI image against the running container's.
+# Open WebUI migrates its database forward when it starts and never back.
+warn_version() {
+  local backed backed_digest running_line running="" running_digest=""
+  backed=$(manifest_field "$1" image)
+  backed_digest=$(manifest_field "$1" imageDigest)
+  [[ -n "$backed" ]] || return 0
+  running_line=$(openwebui_image)
+  if [[ -n "$running_line" ]]; then running=${running_line%%$'\t'*}; running_digest=${running_line#*$'\t'}; fi
+  [[ -n "$running" ]] || return 0
+  if [[ "$running" != "$backed" || (-n "$backed_digest" && -n "$running_digest" && "$running_digest" != "$backed_digest") ]]; then
+    log "warning: this backup was made by Open WebUI $backed${backed_digest:+ ($backed_digest)}, schema $(manifest_field "$1" schemaRevision); the running container is $running${running_digest:+ ($running_digest)}. Open WebUI cannot migrate a database back: run the backup's version (or a newer one) with this data."
+  fi
+}
+
+cmd_restore() {
+  local t snapshot=${SNAPSHOT_ARG:-latest}
+  t=$(pick_target "$TARGET_ARG")
+  [[ "$snapshot" =~ ^(latest|current|[0-9a-f]{8,64}|open-webui-backup-[0-9]{8}T[0-9]{6}Z)$ ]] || die "--snapshot takes latest, current (sync), a restic snapshot id or a snapshot folder name"
+  [[ -n "$TO_ARG" || -n "$IN_PLACE" ]] || die "restore needs --to <dir> or --in-place"
+  [[ -z "$TO_ARG" || -z "$IN_PLACE" ]] || die "give either --to or --in-place, not both"
+  take_lock
+  if [[ -n "$TO_ARG" ]]; then
+    restore_into "$t" "$snapshot" "$TO_ARG"
+    show_manifest "$TO_ARG.manifest.json"
+    rm -f -- "$TO_ARG.manifest.json"
+    check_databases "$TO_ARG" require || die "restored into $TO_ARG, but integrity_check failed (see above)"
+    log "restored $snapshot from $t into $TO_ARG ($(files_of "$TO_ARG") files)"
+    return 0
+  fi
+
+  # In place: fetch and check while the service still runs, then stop it only for the swap.
+  local data incoming safety stamp
+  data=$(data_dir)
+  data=${data%/}
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  incoming="$data.restore-$stamp"
+  safety="$data.before-restore-$stamp"
+  CLEANUP_DIRS+=("$incoming" "$incoming.manifest.json")
+  restore_into "$t" "$snapshot" "$incoming"
+  show_manifest "$incoming.manifest.json"
+  check_databases "$incoming" require || die "the restored copy fails integrity_check; the live data was not touched"
+  suspend_containers stop
+  mkdir -- "$safety"
+  find "$data" -mindepth 1 -maxdepth 1 -exec mv -t "$safety" -- {} +
+  find "$incoming" -mindepth 1 -maxdepth 1 -exec mv -t "$data" -- {} +
+  log "swapped in $snapshot from $t; the previous data is kept in $safety"
+  check_databases "$data" require || die "integrity_check failed after the swap; the previous data is in $safety"
+  resume_containers
+  log "restore in place done"
+}
+
+cmd_verify() {
+  local t scratch started status=0
+  t=$(pick_target "$TARGET_ARG")
+  started=$(date -u +%s)
+  start_log
+  ping_healthcheck /start
+  mkdir -p -- "$OWB_STAGING_DIR"
+  scratch=$(mktemp -d "$OWB_STAGING_DIR/verify-$JOB.XXXXXX")
+  CLEANUP_DIRS+=("$scratch")
+  log "verify: restoring the latest snapshot from $t into scratch"
+  set +e
+  (
+    set -e
+    restore_into "$t" latest "$scratch/data"
+    show_manifest "$scratch/data.manifest.json"
+    check_databases "$scratch/data" require
+  )
+  status=$?
+  set -e
+  if ((status != 0)); then
+    notify_failure "restore drill failed on target $t" "$t" "$started" 0
+    die "verify FAILED for target $t"
+  fi
+  log "verify ok: $(files_of "$scratch/data") files restored from $t in $(($(date -u +%s) - started)) s"
+  ping_healthcheck ""
+}

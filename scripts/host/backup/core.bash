@@ -1,0 +1,138 @@
+# Part: core. Shell options, logging, the env file's settings, and exit handling.
+# The renderer joins the parts into one script and puts a header above them (shebang, what
+# generated it, the default env file path in DEFAULT_ENV_FILE); every setting, path and
+# credential comes from that env file, so this text is the same on every host.
+set -Eeuo pipefail
+umask 077
+export LC_ALL=C
+
+readonly ENV_FILE="${OPENWEBUI_BACKUP_ENV:-$DEFAULT_ENV_FILE}"
+readonly MANIFEST=manifest.json
+readonly SNAPSHOT_FOLDER_PATTERN='^open-webui-backup-[0-9]{8}T[0-9]{6}Z$'
+
+JOB=""
+# Containers this run paused or stopped; the EXIT trap brings back exactly these.
+SUSPENDED=()
+SUSPEND_MODE=""
+CLEANUP_DIRS=()
+
+# One line per step on stderr: the journal (or cron's log file) keeps it, and
+# start_log also copies it, with the tools' own messages, into the job's log file.
+log() {
+  printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${JOB:+[$JOB] }$*" >&2
+}
+
+start_log() {
+  mkdir -p -- "$OWB_LOG_DIR"
+  RUN_LOG="$OWB_LOG_DIR/$JOB.log"
+  exec 2> >(tee -a -- "$RUN_LOG" >&2)
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+load_env() {
+  [[ -r "$ENV_FILE" ]] || die "cannot read env file $ENV_FILE (set OPENWEBUI_BACKUP_ENV to use another)"
+  # shellcheck source=/dev/null
+  source "$ENV_FILE"
+  case "$(stat -L -c %a -- "$ENV_FILE")" in
+    600 | 400) ;;
+    *) log "warning: $ENV_FILE holds credentials but is not mode 0600" ;;
+  esac
+  # The renderer lists every setting this host must have (the env contract's required ones).
+  [[ -n "${OWB_REQUIRED:-}" ]] || die "env file $ENV_FILE does not set OWB_REQUIRED; was it written by the renderer?"
+  local name missing=()
+  for name in $OWB_REQUIRED; do
+    [[ -n "${!name:-}" ]] || missing+=("$name")
+  done
+  ((${#missing[@]} == 0)) || die "env file $ENV_FILE does not set ${missing[*]}"
+}
+
+# Config names are [a-z0-9-]; shell variable names use '_' instead.
+ident() { printf '%s' "${1//-/_}"; }
+
+# setting <name>: the value of OWB_<name>, or empty.
+setting() {
+  local var="OWB_$1"
+  printf '%s' "${!var-}"
+}
+
+job_setting() { setting "JOB_$(ident "$JOB")_$1"; }
+target_setting() { setting "TARGET_$(ident "$1")_$2"; }
+
+select_job() {
+  local name=$1 known
+  read -r -a known <<<"$OWB_JOBS"
+  local j
+  for j in "${known[@]}"; do
+    if [[ "$j" == "$name" ]]; then JOB=$name; return 0; fi
+  done
+  die "unknown job \"$name\"; jobs on this host: $OWB_JOBS"
+}
+
+job_targets() { job_setting TARGETS; }
+
+# pick_target <requested or empty>: the job's first target unless one is named.
+pick_target() {
+  local wanted=$1 targets t
+  read -r -a targets <<<"$(job_targets)"
+  [[ -n "$wanted" ]] || { printf '%s' "${targets[0]}"; return 0; }
+  for t in "${targets[@]}"; do
+    [[ "$t" == "$wanted" ]] && { printf '%s' "$t"; return 0; }
+  done
+  die "job $JOB has no target \"$wanted\"; its targets: ${targets[*]}"
+}
+
+job_target_setting() { setting "JOB_$(ident "$JOB")_AT_$(ident "$1")_$2"; }
+
+# Where this job's backups live on a target: <prefix or host>/<job>, or a local path.
+target_location() { job_target_setting "$1" LOCATION; }
+
+# method_function ship|list|restore: the job's method's function of that kind, defined by
+# the method's part (methods/<method>.bash).
+method_function() {
+  local fn
+  fn="$1_$(ident "$(job_setting METHOD)")"
+  declare -F "$fn" >/dev/null || die "method $(job_setting METHOD) of job $JOB has no $1 function"
+  printf '%s' "$fn"
+}
+
+# retention_rules: the job's retention, one rule a line: "<rule> <count> <date format of its
+# period>", where rule is restic's --keep-<rule> and "last" keeps the newest <count>.
+retention_rules() {
+  retention_rule last "$(job_setting KEEP_LAST)" -
+  retention_rule hourly "$(job_setting KEEP_HOURLY)" %Y%m%d%H
+  retention_rule daily "$(job_setting KEEP_DAILY)" %Y%m%d
+  retention_rule weekly "$(job_setting KEEP_WEEKLY)" %G%V
+  retention_rule monthly "$(job_setting KEEP_MONTHLY)" %Y%m
+  retention_rule yearly "$(job_setting KEEP_YEARLY)" %Y
+}
+retention_rule() { [[ -z "$2" ]] || printf '%s %s %s\n' "$1" "$2" "$3"; }
+
+now_epoch() { printf '%s' "${OPENWEBUI_BACKUP_NOW:-$(date -u +%s)}"; }
+
+json_string() {
+  local s=$1
+  s=${s//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\n'/\\n}
+  s=${s//$'\r'/\\r}
+  s=${s//$'\t'/\\t}
+  printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
+}
+
+on_exit() {
+  local status=$?
+  set +e
+  if ((${#SUSPENDED[@]} > 0)); then
+    resume_containers || { log "error: could not resume every container; check: docker ps -a"; status=1; }
+  fi
+  local d
+  for d in "${CLEANUP_DIRS[@]}"; do rm -rf -- "$d"; done
+  exit "$status"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM

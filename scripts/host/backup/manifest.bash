@@ -1,0 +1,63 @@
+# Part: manifest. What a backup records about itself (counts, schema revision, image), written last to mark it complete.
+
+# schema_revision <webui.db>: the Alembic revision Open WebUI migrated to, or for older
+# releases the last peewee migration (prefixed "peewee:"); empty when neither is there.
+schema_revision() {
+  local db=$1 rev=""
+  [[ -f "$db" ]] || return 0
+  rev=$(sqlite3 -readonly "$db" 'SELECT version_num FROM alembic_version LIMIT 1;' 2>/dev/null) || rev=""
+  if [[ -z "$rev" ]]; then
+    rev=$(sqlite3 -readonly "$db" 'SELECT name FROM migratehistory ORDER BY id DESC LIMIT 1;' 2>/dev/null) || rev=""
+    [[ -z "$rev" ]] || rev="peewee:$rev"
+  fi
+  printf '%s' "$rev"
+}
+
+# chroma_version <chroma.sqlite3>: Chroma records no release, but its migrations table
+# says which schema each part is at ("embeddings_queue:2 metadb:3 sysdb:6").
+chroma_version() {
+  [[ -f "$1" ]] || return 0
+  sqlite3 -readonly "$1" "SELECT dir || ':' || MAX(version) FROM migrations GROUP BY dir ORDER BY dir;" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//' || true
+}
+
+# openwebui_image: "<image>\t<digest>" of the running Open WebUI container, where docker is there.
+openwebui_image() {
+  local c=$OWB_OPENWEBUI_CONTAINER image id digest=""
+  command -v docker >/dev/null 2>&1 || return 0
+  image=$(docker inspect --format '{{ .Config.Image }}' "$c" 2>/dev/null) || return 0
+  [[ -n "$image" ]] || return 0
+  id=$(docker inspect --format '{{ .Image }}' "$c" 2>/dev/null) || id=""
+  if [[ -n "$id" ]]; then
+    digest=$(docker image inspect --format '{{ join .RepoDigests " " }}' "$id" 2>/dev/null) || digest=""
+    digest=${digest%% *}
+    digest=${digest:-$id}
+  fi
+  printf '%s\t%s' "$image" "$digest"
+}
+
+write_manifest() {
+  local stage_dir=$1 started=$2 image_line image="" digest=""
+  image_line=$(openwebui_image)
+  if [[ -n "$image_line" ]]; then image=${image_line%%$'\t'*}; digest=${image_line#*$'\t'}; fi
+  {
+    printf '{\n'
+    printf '  "format": 1,\n'
+    printf '  "host": %s,\n' "$(json_string "$OWB_HOST")"
+    printf '  "stack": %s,\n' "$(json_string "$OWB_STACK")"
+    printf '  "job": %s,\n' "$(json_string "$JOB")"
+    printf '  "created": %s,\n' "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")"
+    printf '  "files": %s,\n' "$(files_of "$stage_dir/data")"
+    printf '  "bytes": %s,\n' "$(bytes_of "$stage_dir/data")"
+    printf '  "schemaRevision": %s,\n' "$(json_string "$(schema_revision "$stage_dir/data/webui.db")")"
+    printf '  "chromaVersion": %s,\n' "$(json_string "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")")"
+    printf '  "image": %s,\n' "$(json_string "$image")"
+    printf '  "imageDigest": %s\n' "$(json_string "$digest")"
+    printf '}\n'
+  } >"$stage_dir/$MANIFEST"
+}
+
+# manifest_field <file> <key>: a string or number field of a manifest, without jq.
+manifest_field() {
+  [[ -f "$1" ]] || return 0
+  sed -n -e "s/^ *\"$2\": \"\(.*\)\",\{0,1\}\$/\1/p" -e "s/^ *\"$2\": \([0-9][0-9]*\),\{0,1\}\$/\1/p" "$1" | head -n 1
+}

@@ -1,0 +1,27 @@
+# Method local-snapshot: hard-linked point-in-time folders on a local disk or mount.
+
+ship_local_snapshot() {
+  local t=$1 stage_dir=$2 root folder
+  root=$(target_location "$t")
+  folder=$(snapshot_folder_name)
+  [[ ! -e "$root/$folder" ]] || die "$t: $folder already exists"
+  write_linked_snapshot "$t" "$root" "$folder" "$stage_dir/"
+  prune_local "$t" "$root"
+}
+
+list_local_snapshot() { local_complete "$(target_location "$1")"; }
+
+restore_local_snapshot() {
+  local t=$1 snapshot=$2 dest=$3 root listing
+  root=$(target_location "$t")
+  listing=$(local_complete "$root")
+  if [[ "$snapshot" == latest ]]; then
+    snapshot=$(tail -n 1 <<<"$listing")
+    [[ -n "$snapshot" ]] || die "$t: no complete snapshot of job $JOB in $root"
+  fi
+  [[ "$snapshot" =~ $SNAPSHOT_FOLDER_PATTERN ]] || die "not a snapshot folder name: $snapshot"
+  grep -qxF "$snapshot" <<<"$listing" || die "$t: no complete snapshot named $snapshot"
+  log "$t: restoring $snapshot"
+  rsync -a --numeric-ids -- "$root/$snapshot/data/" "$dest/"
+  cp -- "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
+}

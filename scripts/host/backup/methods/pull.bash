@@ -1,0 +1,64 @@
+# Method pull: copies another host's local snapshots here over SSH, hard-linked like local-snapshot.
+
+# pull_ssh_setup: writes this job's ssh config and known_hosts under the state directory and
+# sets PULL_RSH, the -e value rsync runs. The source host is "owb-source" in that config.
+pull_ssh_setup() {
+  local dir="$OWB_STATE_DIR/ssh" host port user key hostkey strict=accept-new
+  host=$(job_setting FROM_HOST)
+  port=$(job_setting FROM_PORT)
+  user=$(job_setting FROM_USER)
+  key=$(job_setting FROM_KEY)
+  hostkey=$(job_setting FROM_HOSTKEY)
+  [[ -n "$host" && -n "$key" ]] || die "env file has no OWB_JOB_*_FROM_HOST/_FROM_KEY for pull job $JOB"
+  [[ -r "$key" ]] || die "cannot read the SSH key $key"
+  [[ "$dir$key" != *[\'\"]* ]] || die "the SSH key path and state directory must not contain quotes"
+  mkdir -p -- "$dir"
+  if [[ -n "$hostkey" ]]; then
+    strict=yes
+    if [[ "$port" == 22 ]]; then printf '%s %s\n' "$host" "$hostkey"; else printf '[%s]:%s %s\n' "$host" "$port" "$hostkey"; fi >"$dir/$JOB.known_hosts"
+  fi
+  cat >"$dir/$JOB.config" <<EOF
+Host owb-source
+  HostName $host
+  Port $port
+  User $user
+  IdentityFile "$key"
+  IdentitiesOnly yes
+  BatchMode yes
+  UserKnownHostsFile "$dir/$JOB.known_hosts"
+  StrictHostKeyChecking $strict
+  ConnectTimeout 20
+  ServerAliveInterval 15
+  ServerAliveCountMax 4
+EOF
+  PULL_RSH="ssh -F '$dir/$JOB.config'"
+}
+
+# remote_complete <remote dir>: complete snapshots on the source, oldest first (a folder still
+# named .partial is not one, even when its manifest is already there).
+remote_complete() {
+  local listing
+  listing=$(rsync -e "$PULL_RSH" --list-only -r --include '/open-webui-backup-*/' --include "/open-webui-backup-*/$MANIFEST" --exclude '*' "owb-source:$1") || return 1
+  sed -n "s|.* \(open-webui-backup-[0-9]\{8\}T[0-9]\{6\}Z\)/$MANIFEST\$|\1|p" <<<"$listing" | sort
+}
+
+ship_pull() {
+  local t=$1 root path listing newest
+  root=$(target_location "$t")
+  path=$(job_setting FROM_PATH)
+  path="${path%/}/"
+  pull_ssh_setup
+  log "$t: listing snapshots on $(job_setting FROM_HOST):$path"
+  listing=$(remote_complete "$path") || die "$t: could not list $(job_setting FROM_HOST):$path over SSH"
+  newest=$(tail -n 1 <<<"$listing")
+  [[ -n "$newest" ]] || die "$t: no complete snapshot on $(job_setting FROM_HOST):$path"
+  if [[ -d "$root/$newest" ]]; then
+    log "$t: $newest is already here; nothing newer on the source"
+  else
+    write_linked_snapshot "$t" "$root" "$newest" -e "$PULL_RSH" "owb-source:$path$newest/"
+  fi
+  prune_local "$t" "$root"
+}
+
+list_pull() { list_local_snapshot "$@"; }
+restore_pull() { restore_local_snapshot "$@"; }

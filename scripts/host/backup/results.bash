@@ -1,0 +1,108 @@
+# Part: results. The state file, alerts (webhook, health-check pings) and Prometheus metrics of a run.
+
+write_state() {
+  local started=$1 finished=$2 outcome=$3 bytes=$4 failed_targets=$5 tmp
+  mkdir -p -- "$OWB_STATE_DIR"
+  tmp=$(mktemp "$OWB_STATE_DIR/.$JOB.json.XXXXXX")
+  {
+    printf '{"host":%s,"job":%s,"method":%s,' "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")"
+    printf '"started":%s,"finished":%s,"outcome":%s,"bytes":%s,"failedTargets":%s}\n' \
+      "$started" "$finished" "$(json_string "$outcome")" "$bytes" "$(json_string "$failed_targets")"
+  } >"$tmp"
+  mv -f -- "$tmp" "$OWB_STATE_DIR/$JOB.json"
+}
+
+# post_url <url> [body file]: a POST, retried a few times; the URL may hold a token, so it
+# goes to curl on stdin, not on the command line. Never fails the caller.
+post_url() {
+  local url=$1 body=${2:-/dev/null}
+  printf 'url = "%s"\n' "$url" |
+    curl --config - --silent --show-error --fail --max-time 10 --retry 3 --retry-delay 1 --retry-connrefused \
+      --header 'Content-Type: application/json' --data-binary "@$body" >/dev/null
+}
+
+healthcheck_url() {
+  local url
+  url=$(job_setting HEALTHCHECK_URL)
+  printf '%s' "${url:-${OWB_HEALTHCHECK_URL:-}}"
+}
+
+# ping_healthcheck /start|""|/fail [body file]: the healthchecks.io convention.
+ping_healthcheck() {
+  local url
+  url=$(healthcheck_url)
+  [[ -n "$url" ]] || return 0
+  post_url "${url%/}$1" "${2:-/dev/null}" || log "warning: could not ping the health check${1:+ ($1)}"
+}
+
+log_tail() { tail -n 20 "${RUN_LOG:-/dev/null}" 2>/dev/null || true; }
+
+# notify_failure <message> <targets> <started> <bytes>: webhook JSON and the /fail ping. Records
+# that this systemd invocation has alerted, so the OnFailure= handler does not alert again.
+notify_failure() {
+  local message=$1 failed_targets=${2:-} started=${3:-$(date -u +%s)} bytes=${4:-0} payload now
+  now=$(date -u +%s)
+  payload=$(mktemp)
+  printf '{"host":%s,"job":%s,"method":%s,"target":%s,"outcome":"failure","started":%s,"finished":%s,"duration":%s,"bytes":%s,"message":%s,"log":%s}\n' \
+    "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")" "$(json_string "$failed_targets")" \
+    "$started" "$now" "$((now - started))" "$bytes" "$(json_string "$message")" "$(json_string "$(log_tail)")" >"$payload"
+  if [[ -n "${OWB_WEBHOOK_URL:-}" ]]; then
+    post_url "$OWB_WEBHOOK_URL" "$payload" || log "warning: could not post the failure to the webhook"
+  fi
+  log_tail >"$payload"
+  ping_healthcheck /fail "$payload"
+  rm -f -- "$payload"
+  if [[ -n "${INVOCATION_ID:-}" ]]; then
+    mkdir -p -- "$OWB_STATE_DIR/alerted"
+    : >"$OWB_STATE_DIR/alerted/$INVOCATION_ID"
+    find "$OWB_STATE_DIR/alerted" -type f -mtime +7 -delete 2>/dev/null || true
+  fi
+}
+
+readonly METRICS=(
+  "last_run_timestamp_seconds:Unix time the last run of the job to the target finished."
+  "last_success_timestamp_seconds:Unix time of the last successful run to the target (0: none yet)."
+  "duration_seconds:Duration of the last run, staging included."
+  "bytes:Bytes of the data directory the last run backed up."
+  "exit_status:0 when the last run to the target succeeded, 1 when it failed."
+)
+
+# record_metrics <target> <started> <finished> <bytes> <status>: this job's and target's lines,
+# kept under the state directory so the file always covers every job of the host.
+record_metrics() {
+  local t=$1 started=$2 finished=$3 bytes=$4 status=$5 file last_success=0 labels
+  [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
+  mkdir -p -- "$OWB_STATE_DIR/metrics"
+  file="$OWB_STATE_DIR/metrics/$JOB@$t.prom"
+  if [[ -f "$file" ]]; then
+    last_success=$(sed -n 's/^openwebui_backup_last_success_timestamp_seconds{[^}]*} \([0-9]*\)$/\1/p' "$file")
+  fi
+  if ((status == 0)); then last_success=$finished; fi
+  labels=$(printf 'host="%s",job="%s",target="%s"' "$OWB_HOST" "$JOB" "$t")
+  {
+    printf 'openwebui_backup_last_run_timestamp_seconds{%s} %s\n' "$labels" "$finished"
+    printf 'openwebui_backup_last_success_timestamp_seconds{%s} %s\n' "$labels" "${last_success:-0}"
+    printf 'openwebui_backup_duration_seconds{%s} %s\n' "$labels" "$((finished - started))"
+    printf 'openwebui_backup_bytes{%s} %s\n' "$labels" "$bytes"
+    printf 'openwebui_backup_exit_status{%s} %s\n' "$labels" "$status"
+  } >"$file.tmp"
+  mv -f -- "$file.tmp" "$file"
+}
+
+# write_metrics_file: the textfile collector's file, from every job's lines, renamed into place.
+write_metrics_file() {
+  [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
+  local dir tmp m name
+  dir=$(dirname -- "$OWB_METRICS_FILE")
+  mkdir -p -- "$dir"
+  tmp=$(mktemp "$dir/.openwebui-backup-metrics.XXXXXX")
+  {
+    for m in "${METRICS[@]}"; do
+      name="openwebui_backup_${m%%:*}"
+      printf '# HELP %s %s\n# TYPE %s gauge\n' "$name" "${m#*:}" "$name"
+      cat -- "$OWB_STATE_DIR"/metrics/*.prom 2>/dev/null | grep -F "$name{" || true
+    done
+  } >"$tmp"
+  chmod 0644 "$tmp"
+  mv -f -- "$tmp" "$OWB_METRICS_FILE"
+}

@@ -1,0 +1,35 @@
+# Part: SQLite. Consistent copies and integrity checks of Open WebUI's databases.
+
+sqlite_files() { read -r -a SQLITE_FILES <<<"$OWB_SQLITE_FILES"; }
+
+sql_string() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# snapshot_sqlite <src> <dest>: a consistent copy taken inside one read transaction while
+# Open WebUI keeps writing. `.backup` restarts whenever another connection writes, so a
+# busy instance may never let it finish; VACUUM INTO reads once. The timeout rides out
+# the moments a WAL reader still meets "database is locked".
+snapshot_sqlite() {
+  local src=$1 dest=$2
+  mkdir -p -- "$(dirname -- "$dest")"
+  sqlite3 -bail -cmd ".timeout $OWB_SQLITE_TIMEOUT_MS" "$src" "VACUUM INTO $(sql_string "$dest")" >/dev/null
+}
+
+integrity_of() {
+  sqlite3 -readonly -bail -cmd ".timeout $OWB_SQLITE_TIMEOUT_MS" "$1" 'PRAGMA integrity_check;' 2>&1 | head -n 5 | tr '\n' ' ' | sed 's/ *$//'
+}
+
+# check_databases <dir> [require]: PRAGMA integrity_check on each database; prints what it finds.
+check_databases() {
+  local dir=$1 require=${2:-} f result bad=0
+  sqlite_files
+  for f in "${SQLITE_FILES[@]}"; do
+    if [[ ! -f "$dir/$f" ]]; then
+      if [[ "$f" == webui.db && -n "$require" ]]; then log "integrity: $f missing"; bad=1; fi
+      continue
+    fi
+    result=$(integrity_of "$dir/$f")
+    log "integrity: $f: $result"
+    [[ "$result" == ok ]] || bad=1
+  done
+  return "$bad"
+}
