@@ -8,6 +8,7 @@
  * path. When both are given they must agree.
  */
 import { z } from "zod";
+import { bindsAllInterfaces } from "./addresses";
 import { strictObject } from "./primitives";
 
 /** Container names on the Docker host; backups pause/stop the Open WebUI one by this name. */
@@ -53,7 +54,6 @@ const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /** A literal IPv4 or IPv6 address Docker can bind a published port to. */
 const bindAddress = z.union([z.ipv4(), z.ipv6()], { error: 'must be an IPv4 or IPv6 address such as "127.0.0.1"' });
-const ALL_INTERFACES = new Set(["0.0.0.0", "::", "0:0:0:0:0:0:0:0"]);
 
 export const ollamaServiceSchema = strictObject({
   enabled: z.boolean().default(true),
@@ -167,7 +167,7 @@ export function openwebuiProblems(cfg: { readonly hosts: readonly HostLike[] }):
     if (!host.containers.includes(OPENWEBUI_CONTAINER)) {
       add(`${hp}.containers`, `must include "${OPENWEBUI_CONTAINER}", the container the Open WebUI stack runs (backups pause/stop it)`);
     }
-    if (ALL_INTERFACES.has(svc.bindAddress) && !svc.allowAllInterfaces) {
+    if (bindsAllInterfaces(svc.bindAddress) && !svc.allowAllInterfaces) {
       add(`${sp}.bindAddress`, `"${svc.bindAddress}" publishes Open WebUI on every interface; set ${sp}.allowAllInterfaces: true to mean it, or use 127.0.0.1 behind a reverse proxy`);
     }
     for (const reserved of RESERVED_ENV) {

@@ -7,6 +7,8 @@
  * (absent: the stack as a whole).
  */
 
+import { bindsAllInterfaces } from "../config/addresses";
+
 /** What a rule reads of a resource: `PolicyResource` satisfies it. */
 export interface StackResource {
   readonly type: string;
@@ -144,7 +146,6 @@ export const DOCKER_CONTAINER_TYPE = "docker:index/container:Container";
  * `hosts[].openwebui.allowAllInterfaces`).
  */
 export const ALLOW_ALL_INTERFACES_LABEL = "openwebui.allow-all-interfaces";
-const ALL_INTERFACES = new Set(["0.0.0.0", "::", "0:0:0:0:0:0:0:0", "[::]"]);
 
 function labelValue(labels: unknown, key: string): string | undefined {
   if (Array.isArray(labels)) return labels.find((l) => l?.label === key)?.value;
@@ -162,7 +163,7 @@ export function containerPortViolations(resources: readonly StackResource[]): Vi
     if (labelValue(c.props.labels, ALLOW_ALL_INTERFACES_LABEL) === "true") continue;
     for (const port of (c.props.ports ?? []) as any[]) {
       const ip: string | undefined = port?.ip;
-      if (ip !== undefined && ip !== "" && !ALL_INTERFACES.has(ip)) continue;
+      if (ip !== undefined && ip !== "" && !bindsAllInterfaces(ip)) continue;
       violations.push({
         message:
           `container ${c.props.name ?? nameOf(c)} publishes port ${port?.external ?? port?.internal} on every interface (ip ${ip ? ip : "unset, Docker's default 0.0.0.0"}); ` +

@@ -144,6 +144,16 @@ function fullWeekdayName(abbrev: string): string {
   return { sun: "sunday", mon: "monday", tue: "tuesday", wed: "wednesday", thu: "thursday", fri: "friday", sat: "saturday" }[abbrev] ?? abbrev;
 }
 
+/** A zone name the zone database knows (the runtime's copy of it, as systemd uses the host's). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Parses a systemd calendar expression (the subset of systemd.time(7) we can reason about). */
 export function parseSystemdCalendar(expression: string): CalendarSpec {
   const original = expression.trim();
@@ -173,6 +183,8 @@ export function parseSystemdCalendar(expression: string): CalendarSpec {
     tokens = tokens.slice(1);
   }
   if (tokens.length === 1 && /^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(tokens[0])) {
+    // systemd takes any trailing word as a zone and fails only when the timer is enabled.
+    if (!isTimeZone(tokens[0])) throw new ScheduleError(`"${tokens[0]}" in "${original}" is not a time zone of the zone database (such as UTC or Europe/Berlin)`);
     cronBlockers.push(`it names a time zone (${tokens[0]}); cron runs in the host's time zone`);
     tokens = tokens.slice(1);
   }
