@@ -11,7 +11,7 @@ import { z } from "zod";
 import type { ConfigProblem } from "./index";
 import type { StackConfig } from "./schema";
 import { name, strictObject } from "./primitives";
-import { parseSchedule } from "../scripts/render/schedule";
+import { parseSchedule } from "../calendar/schedule";
 
 /** The intervals, in hours, DLM accepts for `createRule.interval`. */
 export const DLM_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;

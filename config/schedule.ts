@@ -7,7 +7,7 @@
  * `schema.ts` can spread `hostScheduleShape` into its host schema without an import cycle.
  */
 import { z } from "zod";
-import { Scheduler, scheduleProblem } from "../scripts/render/schedule";
+import { Scheduler, scheduleProblem } from "../calendar/schedule";
 import type { ConfigProblem } from "./index";
 import type { StackConfig } from "./schema";
 

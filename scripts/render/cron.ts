@@ -4,7 +4,7 @@
  * appending what it prints to `<logDir>/<job>.cron.log` (the command keeps its own
  * `<job>.log` there too, so cron's copy gets another name). Pure: values in, files out.
  */
-import { scheduleFor } from "./schedule";
+import { scheduleFor } from "../../calendar/schedule";
 import { shellQuote } from "./shell";
 import { header, restoreDrillArgs } from "./systemd";
 import { HostFile, HostRenderInput } from "./types";

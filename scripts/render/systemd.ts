@@ -11,7 +11,7 @@
  */
 import { hostAsset } from "./assets";
 import { generatedHeader } from "./backup";
-import { scheduleFor } from "./schedule";
+import { scheduleFor } from "../../calendar/schedule";
 import { shellQuote } from "./shell";
 import { HostFile, HostRenderInput } from "./types";
 import { JobConfig } from "../../config/schema";
