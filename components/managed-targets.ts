@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { StackConfig, TargetConfig } from "../config/schema";
-import { jobsOnTarget } from "../config/retention-agreement";
+import { jobsOnTarget } from "../config/locations";
 import type { ResolvedTarget } from "../scripts/render/types";
 import { BackupLocation } from "./backup-access";
 import { B2BackupBucket } from "./b2-backup-bucket";

@@ -3,7 +3,7 @@
  * files out. Everything host-specific lives in the env file; the command's body is the
  * same on every host, so a reviewer reads it once.
  */
-import { targetLocation } from "../../config";
+import { targetLocation } from "../../config/locations";
 import { JobConfig } from "../../config/schema";
 import { BACKUP_COMMAND_BODY } from "./assets";
 import { shellAssignment, shellIdent, shellQuote } from "./shell";

@@ -10,51 +10,17 @@
  *   delete a locked file version. (S3 keeps a deleted version behind a delete marker, so
  *   pruning succeeds there and the lock still protects the data.)
  * - Noncurrent-version expiry covers the undo window: `undoDays`, or the lock's days.
- *
- * Imports nothing but types and the pure schedule parser at runtime, so `index.ts` can call it
- * without an import cycle.
  */
-import { RunInterval, runInterval } from "../calendar/run-interval";
-import type { ConfigProblem } from "./index";
-import type { B2TargetConfig, JobConfig, S3TargetConfig, StackConfig } from "./schema";
-
-/** Defaults the managed buckets use when a setting is absent (the components use these too). */
-export const MANAGED_DEFAULTS = {
-  noncurrentDays: 30,
-  abortMultipartDays: 7,
-  daysFromHidingToDeleting: 30,
-  cancelUnfinishedLargeFilesDays: 7,
-  transitionStorageClass: "STANDARD_IA",
-} as const;
+import { RunInterval, runInterval } from "../../calendar/run-interval";
+import { TargetJob, jobsOnTarget } from "../locations";
+import type { ConfigProblem } from "../problems";
+import type { B2TargetConfig, S3TargetConfig, StackConfig } from "../schema";
+import { MANAGED_DEFAULTS } from "../targets";
 
 /** Storage classes whose objects restic cannot read without a restore request first. */
 const ARCHIVE_CLASSES = new Set(["GLACIER", "DEEP_ARCHIVE"]);
 /** AWS refuses transitions to these classes before 30 days. */
 const MIN_30_DAY_CLASSES = new Set(["STANDARD_IA", "ONEZONE_IA"]);
-
-/** One host's job writing to one target. */
-export interface TargetJob {
-  readonly hostName: string;
-  readonly job: JobConfig;
-  /** Field path of the job: `hosts[0].jobs[1]`. */
-  readonly path: string;
-  /** Key prefix the job writes under, without a trailing '/': `web1/db`. */
-  readonly location: string;
-}
-
-/** Every job of every host that writes to target `targetName`, in config order. */
-export function jobsOnTarget(cfg: StackConfig, targetName: string): TargetJob[] {
-  const target = cfg.targets[targetName];
-  if (!target || target.type === "local") return [];
-  return cfg.hosts.flatMap((host, hi) =>
-    host.jobs.flatMap((job, ji) =>
-      job.targets.includes(targetName)
-        ? // `<prefix or host>/<job>`: the same rule as `targetLocation` in config/index.ts.
-          [{ hostName: host.name, job, path: `hosts[${hi}].jobs[${ji}]`, location: `${target.prefix ?? host.name}/${job.name}` }]
-        : [],
-    ),
-  );
-}
 
 const days = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(2)} day${n === 1 ? "" : "s"}`;
 
