@@ -15,6 +15,9 @@ import { openwebuiServiceSchema, resolveHostData } from "./openwebui-service";
 import { hostProvisionSchema, hostSnapshotsSchema } from "./host-aws";
 import { hostScheduleShape } from "./schedule";
 
+/** The method and consistency lists belong to the model as much as their types below do. */
+export { CONSISTENCY_MODES, JOB_METHODS } from "./jobs";
+
 // ---------------------------------------------------------------- hosts
 
 export const connectionSchema = strictObject({
