@@ -1,22 +1,22 @@
 /**
  * The Pulumi program. Config comes from `Pulumi.<stack>.yaml` (keys under `openwebui:`),
- * is validated as a whole before any resource is declared, and drives every component.
+ * is validated as a whole before any resource is declared, and drives program/deploy.ts.
  */
 import { configFromPulumi } from "./config/sources";
-import { deployOpenWebUI } from "./components/openwebui-deployment";
+import { deployStack, stackOutputs } from "./program/deploy";
 
-const deployment = deployOpenWebUI(configFromPulumi());
+const outputs = stackOutputs(deployStack(configFromPulumi()));
 
 /** Per host: where Open WebUI listens, where its data lives, which containers backups pause. */
-export const openwebui = deployment.openwebui;
+export const openwebui = outputs.openwebui;
 /**
  * Per host: WEBUI_SECRET_KEY (secret). A restore onto a new stack needs the same key, or every
  * stored API key and OAuth credential in webui.db is unreadable: `pulumi stack output --show-secrets openwebuiSecretKeys`.
  */
-export const openwebuiSecretKeys = deployment.openwebuiSecretKeys;
+export const openwebuiSecretKeys = outputs.openwebuiSecretKeys;
 /** Per host: EC2 instance and DLM snapshot policy, where the stack manages them. */
-export const hostProtection = deployment.hostProtection;
+export const hostProtection = outputs.hostProtection;
 /** Per managed target: the bucket the stack created. */
-export const backupBuckets = deployment.backupBuckets;
+export const backupBuckets = outputs.backupBuckets;
 /** Per host: hash of the installed backup files (secret: it covers credentials). */
-export const backupFiles = Object.fromEntries(Object.entries(deployment.backupJobs).map(([host, j]) => [host, j.contentHash]));
+export const backupFiles = outputs.backupFiles;

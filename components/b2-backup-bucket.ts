@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as b2 from "../sdks/b2";
-import { MANAGED_DEFAULTS } from "../config/retention-agreement";
+import { MANAGED_DEFAULTS } from "../config/targets";
 import { BackupLocation, commonPrefix, deletePrefixes } from "./backup-access";
 
 export interface B2LifecycleSettings {

@@ -16,11 +16,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { StackConfig, HostConfig, NotifyConfig } from "../config/schema";
+import type { HostConfig, NotifyConfig } from "../config/schema";
 import { renderHostFiles } from "../scripts/render/host-files";
 import { uninstallerPath } from "../scripts/render/installer";
 import { shellQuote } from "../scripts/render/shell";
 import { HostRenderInput, ResolvedTarget } from "../scripts/render/types";
+import { configuredEndpoint } from "./ssh-endpoint";
 
 // ---------------------------------------------------------------- command strings (pure)
 
@@ -78,7 +79,7 @@ export interface BackupJobsArgs {
   readonly stack?: pulumi.Input<string>;
   /**
    * SSH connection; default `host.connection`. Neither: the host is the machine running
-   * `pulumi up` and the commands run locally. (Later issues pass a provisioned instance here.)
+   * `pulumi up` and the commands run locally. The program passes the host's endpoint here.
    */
   readonly connection?: pulumi.Input<BackupJobsConnection>;
   /** Install under this directory instead of `/` (tests). */
@@ -110,7 +111,7 @@ export class BackupJobs extends pulumi.ComponentResource {
     const installer = pulumi.secret(rendered.apply((r) => r.installer));
     this.contentHash = pulumi.secret(rendered.apply((r) => r.contentHash));
 
-    const connection = args.connection ?? (args.host.connection ? connectionOf(args.host.connection) : undefined);
+    const connection = args.connection ?? (args.host.connection ? configuredEndpoint(args.host.connection) : undefined);
     const uninstall = uninstallCommand(root, uninstallerPath(args));
     const childOpts = { parent: this };
 
@@ -124,42 +125,4 @@ export class BackupJobs extends pulumi.ComponentResource {
     this.installLog = this.install.stderr;
     this.registerOutputs({ contentHash: this.contentHash, installLog: this.installLog });
   }
-}
-
-/** The SSH connection of `hosts[].connection`, the private key kept secret. */
-export function connectionOf(c: NonNullable<HostConfig["connection"]>): BackupJobsConnection {
-  return { host: c.host, user: c.user, port: c.port, ...(c.privateKey !== undefined ? { privateKey: pulumi.secret(c.privateKey) } : {}) };
-}
-
-export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions {
-  /** Connections that override `hosts[].connection`, by host name (e.g. a provisioned instance's address). */
-  readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
-}
-
-/**
- * One `BackupJobs` per host with jobs. `targetsFor(host)` gives the targets that host's jobs
- * name, resolved (managed ones as Outputs of their buckets, with that host's own key).
- */
-export function deployBackupJobs(
-  cfg: StackConfig,
-  targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
-  opts: DeployBackupJobsOptions = {},
-): Record<string, BackupJobs> {
-  const { connections, ...resourceOpts } = opts;
-  const result: Record<string, BackupJobs> = {};
-  for (const host of cfg.hosts) {
-    if (host.jobs.length === 0) continue;
-    result[host.name] = new BackupJobs(
-      `backup-jobs-${host.name}`,
-      {
-        host,
-        targets: targetsFor(host.name),
-        notify: cfg.notify,
-        resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword),
-        connection: connections?.[host.name],
-      },
-      resourceOpts,
-    );
-  }
-  return result;
 }

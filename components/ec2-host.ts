@@ -20,6 +20,7 @@ export const DEBIAN_AMI_OWNER = "136693071363";
 /** Where the data volume is attached; the user data also looks for it under its NVMe id. */
 export const DATA_DEVICE_NAME = "/dev/sdf";
 export const ROOT_VOLUME_GB = 16;
+/** Where sshd listens on the image; the only port the security group opens besides the web port. */
 export const SSH_PORT = 22;
 /** Debian's AMI logs in as "admin"; the user data adds it to the docker group. */
 export const DEBIAN_LOGIN_USER = "admin";
@@ -230,7 +231,7 @@ export class Ec2Host extends pulumi.ComponentResource {
           connection: {
             host: this.address,
             user: args.ready.user,
-            port: args.ready.port ?? 22,
+            port: args.ready.port ?? SSH_PORT,
             privateKey: args.ready.privateKey === undefined ? undefined : pulumi.secret(args.ready.privateKey),
           },
           create: FIRST_BOOT_WAIT_COMMAND,

@@ -11,8 +11,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as aws from "@pulumi/aws";
 import { AwsSnapshotsConfig } from "../config/host-aws";
-import { HostConfig, StackConfig } from "../config/schema";
-import { Ec2Host } from "./ec2-host";
 
 // ---------------------------------------------------------------- planning (pure)
 
@@ -22,8 +20,6 @@ export const SNAPSHOT_TAG_KEY = "openwebui-snapshots";
 export const SCHEDULE_TAG_KEY = "openwebui-schedule";
 /** AWS's managed policy for DLM's EBS snapshot policies. */
 export const DLM_MANAGED_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AWSDataLifecycleManagerServiceRole";
-/** Open WebUI's port when the host's `openwebui` block does not say. */
-export const DEFAULT_WEB_PORT = 3000;
 
 /** The tags a stack-tagged host carries, unique per stack and host. */
 export function snapshotTargetTags(stack: string, hostName: string): Record<string, string> {
@@ -140,87 +136,4 @@ export class HostSnapshotPolicy extends pulumi.ComponentResource {
 
     this.registerOutputs({ policyArn: this.policyArn, roleArn: this.role.arn, targetTags: this.targetTags });
   }
-}
-
-// ---------------------------------------------------------------- the program
-
-export interface HostProtection {
-  /** EC2 hosts the stack created, by host name. */
-  readonly hosts: Record<string, Ec2Host>;
-  /** Snapshot policies, by host name. */
-  readonly snapshots: Record<string, HostSnapshotPolicy>;
-  /** Addresses of created hosts, by host name: what replaces `connection.host` (resolved once the first boot is done). */
-  readonly addresses: Record<string, pulumi.Output<string>>;
-}
-
-export interface DeployHostProtectionOptions {
-  /** Default: the current Pulumi stack. */
-  readonly stack?: string;
-  readonly parent?: pulumi.Resource;
-}
-
-function webPort(host: HostConfig): number {
-  return host.openwebui?.port ?? DEFAULT_WEB_PORT;
-}
-
-/** An `Ec2Host` per host with `provision.aws`, a `HostSnapshotPolicy` per host with `snapshots.aws`. */
-export function deployHostProtection(cfg: StackConfig, opts: DeployHostProtectionOptions = {}): HostProtection {
-  const stack = opts.stack ?? pulumi.getStack();
-  const result: HostProtection = { hosts: {}, snapshots: {}, addresses: {} };
-  for (const host of cfg.hosts) {
-    const provision = host.provision?.aws;
-    const snapshots = host.snapshots?.aws;
-    const stackTags = snapshotTargetTags(stack, host.name);
-
-    if (provision) {
-      const ec2 = new Ec2Host(
-        `host-${host.name}`,
-        {
-          hostName: host.name,
-          stack,
-          provision,
-          webPort: webPort(host),
-          snapshotTags: snapshots ? stackTags : undefined,
-          ready: host.connection ? { user: host.connection.user, port: host.connection.port, privateKey: host.connection.privateKey } : undefined,
-        },
-        { parent: opts.parent },
-      );
-      result.hosts[host.name] = ec2;
-      result.addresses[host.name] = ec2.readyAddress;
-    }
-    if (snapshots) {
-      const byStack = Boolean(provision) || snapshots.instanceId !== undefined;
-      result.snapshots[host.name] = new HostSnapshotPolicy(
-        `snapshots-${host.name}`,
-        {
-          hostName: host.name,
-          stack,
-          snapshots,
-          targetTags: byStack ? stackTags : (snapshots.tags ?? {}),
-          tagInstanceId: provision ? undefined : snapshots.instanceId,
-          region: provision?.region,
-        },
-        { parent: opts.parent },
-      );
-    }
-  }
-  return result;
-}
-
-/** Plain stack outputs (no secrets) for `index.ts` to export. */
-export function hostProtectionOutputs(p: HostProtection) {
-  const names = new Set([...Object.keys(p.hosts), ...Object.keys(p.snapshots)]);
-  return Object.fromEntries(
-    [...names].map((n) => {
-      const h = p.hosts[n];
-      const s = p.snapshots[n];
-      return [
-        n,
-        {
-          ...(h ? { instanceId: h.instanceId, publicIp: h.publicIp, privateIp: h.privateIp, roleArn: h.role.arn } : {}),
-          ...(s ? { snapshotPolicyArn: s.policyArn } : {}),
-        },
-      ];
-    }),
-  );
 }

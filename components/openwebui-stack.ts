@@ -16,9 +16,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
-import { StackConfig } from "../config/schema";
 import { DataLocation, OLLAMA_CONTAINER, OPENWEBUI_CONTAINER, OllamaServiceConfig, OpenWebUIServiceConfig, stackDataLocation } from "../config/openwebui-service";
 import { shellQuote } from "../scripts/render/shell";
+import { SshEndpoint } from "./ssh-endpoint";
 
 // ---------------------------------------------------------------- planning (pure)
 
@@ -152,12 +152,7 @@ export interface OpenWebUIStackArgs {
   /** The host's validated `openwebui` block. */
   readonly service: OpenWebUIServiceConfig;
   /** How to reach the Docker daemon over SSH; absent: the local Docker socket. */
-  readonly connection?: DockerConnection & { readonly privateKey?: string };
-  /**
-   * The host address when a resource of this stack provisions the host (it replaces
-   * `connection.host`); absent: `connection.host`.
-   */
-  readonly address?: pulumi.Input<string>;
+  readonly connection?: SshEndpoint;
   /** Where a configured SSH private key is written for the Docker CLI's `ssh`; default `~/.ssh/pulumi-openwebui`. */
   readonly sshKeyDir?: string;
 }
@@ -183,7 +178,7 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
     }
 
     const conn = args.connection;
-    const address = conn ? pulumi.output(args.address ?? conn.host) : undefined;
+    const address = conn ? pulumi.output(conn.host) : undefined;
     const privateKey = conn?.privateKey ? pulumi.secret(conn.privateKey) : undefined;
     const keyDir = args.sshKeyDir ?? path.join(os.homedir(), ".ssh", "pulumi-openwebui");
     this.provider = new docker.Provider(
@@ -295,46 +290,4 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
       }
     }
   }
-}
-
-// ---------------------------------------------------------------- the program
-
-/** A host a resource of this stack provisions (e.g. `Ec2Host`): where to reach its Docker over SSH. */
-export interface ProvisionedHost {
-  readonly address: pulumi.Input<string>;
-  /** Login user when config has no `connection` (Ec2Host: `loginUser`). */
-  readonly user: string;
-  /** Resources the Docker host needs first (the instance); the stack waits for them. */
-  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
-}
-
-export interface DeployOpenWebUIOptions {
-  /** Hosts provisioned by this stack, by host name: their address replaces `connection.host`. */
-  readonly provisioned?: Readonly<Record<string, ProvisionedHost>>;
-  readonly sshKeyDir?: string;
-  readonly parent?: pulumi.Resource;
-}
-
-/** One `OpenWebUIStack` per host that has an `openwebui` block, by host name. */
-export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOptions = {}): Record<string, OpenWebUIStack> {
-  const stacks: Record<string, OpenWebUIStack> = {};
-  for (const host of cfg.hosts) {
-    if (!host.openwebui) continue;
-    const p = opts.provisioned?.[host.name];
-    // A provisioned host without a configured connection: SSH as its login user on port 22.
-    const connection = host.connection ?? (p ? { host: "provisioned", user: p.user, port: 22 } : undefined);
-    stacks[host.name] = new OpenWebUIStack(
-      `openwebui-${host.name}`,
-      { hostName: host.name, service: host.openwebui, connection, address: p?.address, sshKeyDir: opts.sshKeyDir },
-      { parent: opts.parent, dependsOn: p?.dependsOn },
-    );
-  }
-  return stacks;
-}
-
-/** Plain stack outputs (no secrets) for `index.ts` to export. */
-export function openwebuiStackOutputs(stacks: Record<string, OpenWebUIStack>) {
-  return Object.fromEntries(
-    Object.entries(stacks).map(([host, s]) => [host, { url: s.url, dataLocation: s.dataLocation, containerNames: s.containerNames }]),
-  );
 }

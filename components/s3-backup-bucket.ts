@@ -8,7 +8,7 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { MANAGED_DEFAULTS } from "../config/retention-agreement";
+import { MANAGED_DEFAULTS } from "../config/targets";
 import { BackupLocation, deletePrefixes } from "./backup-access";
 
 /** Lifecycle settings, applied to every job location in the bucket. */

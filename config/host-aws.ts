@@ -2,16 +2,14 @@
  * Host-level protection on AWS: `hosts[].snapshots.aws` (an EBS snapshot policy run by
  * Data Lifecycle Manager) and `hosts[].provision.aws` (an EC2 instance the stack creates).
  *
- * Per-field rules live in the schemas; rules that span fields (snapshot hours against the
- * host's file-backup jobs, a KMS key in the copy's region, SSH from anywhere) live in
- * `hostAwsProblems`, which `crossFieldProblems` in ./index.ts calls.
+ * Per-field rules live in the schemas, with the pure helpers they and the rules use; rules
+ * that span fields (snapshot hours against the host's file-backup jobs, a KMS key in the
+ * copy's region, SSH from anywhere) live in rules/host-aws.ts.
  */
 import { isIPv4, isIPv6 } from "net";
 import { z } from "zod";
-import type { ConfigProblem } from "./index";
-import type { StackConfig } from "./schema";
-import { name, strictObject } from "./primitives";
-import { parseSchedule } from "../scripts/render/schedule";
+import { parseSchedule } from "../calendar/schedule";
+import { awsRegion, kmsKeyArn, name, positiveInt, strictObject } from "./fields";
 
 /** The intervals, in hours, DLM accepts for `createRule.interval`. */
 export const DLM_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24] as const;
@@ -21,9 +19,6 @@ const EVERY_RULE = `one of ${DLM_INTERVAL_HOURS.map((h) => `"${h}h"`).join(", ")
 export const MAX_SCHEDULES = 4;
 export const MAX_COPY_REGIONS = 3;
 export const MAX_RETAIN_COUNT = 1000;
-
-export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
-const REGION_RULE = 'must be an AWS region such as "eu-central-1"';
 
 export const INSTANCE_ID_PATTERN = /^i-[0-9a-f]{8,17}$/;
 
@@ -77,10 +72,6 @@ export function ipv4NetworkOf(cidr: string): string | undefined {
 
 export const OPEN_CIDRS = ["0.0.0.0/0", "::/0"] as const;
 
-const region = z.string({ error: REGION_RULE }).regex(AWS_REGION_PATTERN, { message: REGION_RULE });
-const positiveInt = (what: string) =>
-  z.number({ error: `expected ${what}, a whole number ≥ 1` }).int({ message: `must be ${what}, a whole number ≥ 1` }).positive({ message: `must be ${what}, a whole number ≥ 1` });
-
 const every = z
   .union([z.string(), z.number()], { error: `expected ${EVERY_RULE}` })
   .refine((v) => DLM_INTERVAL_HOURS.includes(everyHours(v) as (typeof DLM_INTERVAL_HOURS)[number]), { message: `must be ${EVERY_RULE} (the intervals DLM accepts)` })
@@ -122,15 +113,12 @@ export const snapshotScheduleSchema = strictObject({
 });
 
 export const snapshotCopySchema = strictObject({
-  region,
+  region: awsRegion,
   keepDays: positiveInt("a number of days"),
   /** Encrypt the copies; default true (volumes the stack creates are encrypted, and their copies must be). */
   encrypted: z.boolean().default(true),
   /** Customer-managed KMS key in the destination region; absent: the region's default EBS key. */
-  kmsKeyArn: z
-    .string()
-    .regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/, { message: 'must be a KMS key ARN such as "arn:aws:kms:eu-west-1:123456789012:key/…"' })
-    .optional(),
+  kmsKeyArn: kmsKeyArn.optional(),
 });
 
 export const awsSnapshotsSchema = strictObject({
@@ -179,7 +167,7 @@ export const awsProvisionSchema = strictObject({
   /** Open the Open WebUI port to the internet. Default: closed (reach it through an SSH tunnel). */
   publishWeb: z.boolean().default(false),
   /** Absent: the AWS provider's region. */
-  region: region.optional(),
+  region: awsRegion.optional(),
 });
 
 export const hostProvisionSchema = strictObject({
@@ -232,106 +220,4 @@ export function jobHours(schedule: string): number[] | undefined {
   } catch {
     return undefined;
   }
-}
-
-const hh = (h: number) => String(h).padStart(2, "0");
-
-// ---------------------------------------------------------------- cross-field rules
-
-/** Rules across `hosts[].snapshots.aws`, `hosts[].provision.aws` and the host's jobs. */
-export function hostAwsProblems(cfg: StackConfig): ConfigProblem[] {
-  const problems: ConfigProblem[] = [];
-  const add = (path: string, message: string) => problems.push({ path, message });
-
-  cfg.hosts.forEach((host, hi) => {
-    const hp = `hosts[${hi}]`;
-    const provision = host.provision?.aws;
-    const pp = `${hp}.provision.aws`;
-    const sourceRegion = provision?.region;
-
-    if (provision) {
-      provision.allowedCidrs.forEach((cidr, ci) => {
-        if ((OPEN_CIDRS as readonly string[]).includes(cidr) && !provision.sshFromAnywhere) {
-          add(`${pp}.allowedCidrs[${ci}]`, `${cidr} opens SSH to the whole internet; list your own address ranges, or set ${pp}.sshFromAnywhere: true to mean it`);
-        }
-        const network = ipv4NetworkOf(cidr);
-        if (network) add(`${pp}.allowedCidrs[${ci}]`, `${cidr} has host bits set; did you mean ${network}?`);
-      });
-      if (new Set(provision.allowedCidrs).size !== provision.allowedCidrs.length) add(`${pp}.allowedCidrs`, "lists a CIDR block twice");
-      if (host.connection && host.connection.user === "root") {
-        add(`${hp}.connection.user`, `the Debian image ${pp} starts lets SSH in as "admin", not root; set ${hp}.connection.user: admin`);
-      }
-    }
-
-    const snap = host.snapshots?.aws;
-    if (!snap) return;
-    const sp = `${hp}.snapshots.aws`;
-
-    // What the policy targets.
-    if (provision) {
-      if (snap.instanceId) add(`${sp}.instanceId`, `not used with ${pp}: the stack tags the instance it creates; remove instanceId`);
-      if (snap.tags) add(`${sp}.tags`, `not used with ${pp}: the stack tags the instance it creates; remove tags`);
-    } else if (snap.instanceId && snap.tags) {
-      add(`${sp}.tags`, "give either instanceId or tags, not both");
-    } else if (!snap.instanceId && !snap.tags) {
-      add(sp, `needs instanceId or tags (what to snapshot), or ${pp} so the stack creates and tags the instance`);
-    }
-    if (snap.instanceId && snap.target === "volume") {
-      add(`${sp}.target`, 'target "volume" selects volumes by their tags; with instanceId use target "instance", or give tags that are on the volumes');
-    }
-
-    // Schedules.
-    const names = new Set<string>();
-    snap.schedules.forEach((s, si) => {
-      const p = `${sp}.schedules[${si}]`;
-      if (names.has(s.name)) add(`${p}.name`, `duplicate schedule name "${s.name}"`);
-      names.add(s.name);
-      if ((s.every === undefined) === (s.cron === undefined)) add(p, 'needs exactly one of every (with at) or cron, e.g. { every: "24h", at: "03:00" } or { cron: "cron(0 3 ? * SUN *)" }');
-      if (s.every !== undefined && s.at === undefined) add(`${p}.at`, 'required with every: the UTC time "HH:MM" of the first snapshot of the day');
-      if (s.cron !== undefined && s.at !== undefined) add(`${p}.at`, "not used with cron: put the time in the cron expression");
-      if ((s.keep === undefined) === (s.keepDays === undefined)) add(p, "needs exactly one of keep (number of snapshots) or keepDays (age in days)");
-
-      if (snap.allowOverlapWithBackups) return;
-      const hours = snapshotHours(s);
-      if (!hours) return;
-      const field = s.cron !== undefined ? "cron" : "at";
-      host.jobs.forEach((job, ji) => {
-        const shared = (jobHours(job.schedule) ?? []).filter((h) => hours.includes(h));
-        if (shared.length === 0) return;
-        add(
-          `${p}.${field}`,
-          `snapshots start in hour ${shared.map(hh).join(", ")} (UTC), the same hour as ${hp}.jobs[${ji}] "${job.name}" (schedule "${job.schedule}"); ` +
-            `move one of them to another hour, or set ${sp}.allowOverlapWithBackups: true`,
-        );
-      });
-    });
-
-    // Copies.
-    const copyRegions = new Set<string>();
-    snap.copyTo.forEach((c, ci) => {
-      const p = `${sp}.copyTo[${ci}]`;
-      if (copyRegions.has(c.region)) add(`${p}.region`, `copies to ${c.region} twice`);
-      copyRegions.add(c.region);
-      if (sourceRegion && c.region === sourceRegion) add(`${p}.region`, `is the region the instance runs in (${pp}.region); copy to another region`);
-      if (c.kmsKeyArn) {
-        if (!c.encrypted) add(`${p}.kmsKeyArn`, "needs encrypted: true (a KMS key encrypts the copies)");
-        const keyRegion = c.kmsKeyArn.split(":")[3];
-        if (keyRegion !== c.region) add(`${p}.kmsKeyArn`, `is a key in ${keyRegion}; copies to ${c.region} need a key in ${c.region}`);
-      }
-    });
-
-    // Fast snapshot restore.
-    if (snap.fastRestore) {
-      const first = snap.schedules[0];
-      if (first.keep !== undefined && snap.fastRestore.count > first.keep) {
-        add(`${sp}.fastRestore.count`, `is more than the ${first.keep} snapshots ${sp}.schedules[0] keeps; at most ${first.keep}`);
-      }
-      if (sourceRegion) {
-        snap.fastRestore.availabilityZones.forEach((az, ai) => {
-          if (!az.startsWith(sourceRegion)) add(`${sp}.fastRestore.availabilityZones[${ai}]`, `is not in ${sourceRegion}, the region the instance runs in`);
-        });
-      }
-    }
-  });
-  return problems;
 }

@@ -1,6 +1,6 @@
 /**
- * The per-host `openwebui:` block: the Open WebUI + Ollama stack Pulumi runs on the host,
- * and the rules that tie it to the rest of the host's config (the backups read `data`,
+ * The per-host `openwebui:` block: the Open WebUI + Ollama stack Pulumi runs on the host.
+ * rules/openwebui.ts ties it to the rest of the host's config (the backups read `data`,
  * pause/stop act on `containers`).
  *
  * The host's `data` may be left out when the stack is configured: it is then derived from
@@ -8,8 +8,7 @@
  * path. When both are given they must agree.
  */
 import { z } from "zod";
-import { bindsAllInterfaces } from "./addresses";
-import { strictObject } from "./primitives";
+import { dockerName, isAbsoluteHostPath, strictObject, tcpPort } from "./fields";
 
 /** Container names on the Docker host; backups pause/stop the Open WebUI one by this name. */
 export const OPENWEBUI_CONTAINER = "open-webui";
@@ -17,6 +16,8 @@ export const OLLAMA_CONTAINER = "ollama";
 /** Named volumes used when the config names no other data location. */
 export const DEFAULT_OPENWEBUI_VOLUME = "open-webui";
 export const DEFAULT_OLLAMA_VOLUME = "ollama";
+/** Open WebUI's port on the host when the config names no other. */
+export const DEFAULT_OPENWEBUI_PORT = 3000;
 /** Variables the stack sets itself; letting `env` replace them would silently break the stack. */
 export const RESERVED_ENV = ["WEBUI_SECRET_KEY", "OLLAMA_BASE_URL"] as const;
 
@@ -35,17 +36,14 @@ export const image = z
   .refine((ref) => IMAGE_PATTERN.test(ref), { message: `must be ${IMAGE_RULE}` })
   .refine((ref) => !/:latest$/.test(ref), { message: 'the tag "latest" is not a pin; use a version tag or add "@sha256:<digest>"' });
 
-const VOLUME_RULE = "a Docker volume name (letters, digits, '_', '.', '-', starting with a letter or digit)";
-const volumeName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { message: `must be ${VOLUME_RULE}` });
-const hostDir = z
-  .string()
-  .refine((p) => p.startsWith("/") && !/[\n\r\0]/.test(p) && !p.split("/").includes("..") && p !== "/", {
-    message: 'must be an absolute path other than "/", without newlines or ".." segments',
-  });
+/** A directory to mount: any absolute host path but "/" itself. */
+const hostDir = z.string().refine((p) => isAbsoluteHostPath(p) && p !== "/", {
+  message: 'must be an absolute path other than "/", without newlines or ".." segments',
+});
 
 const dataLocation = (defaultVolume: string) =>
   z
-    .union([strictObject({ volume: volumeName }), strictObject({ dir: hostDir })], {
+    .union([strictObject({ volume: dockerName("volume") }), strictObject({ dir: hostDir })], {
       error: "expected { volume: docker-volume-name } or { dir: /absolute/path }",
     })
     .default({ volume: defaultVolume });
@@ -74,7 +72,7 @@ export const ollamaServiceSchema = strictObject({
 
 export const openwebuiServiceSchema = strictObject({
   image,
-  port: z.number({ error: "expected a port number 1-65535" }).int({ message: "must be a whole port number 1-65535" }).min(1, { message: "must be a port number 1-65535" }).max(65535, { message: "must be a port number 1-65535" }).default(3000),
+  port: tcpPort.default(DEFAULT_OPENWEBUI_PORT),
   /** Address the port is published on; 127.0.0.1 so nothing is exposed by accident. */
   bindAddress: bindAddress.default("127.0.0.1"),
   /** Required to publish on 0.0.0.0 or :: (every interface). */
@@ -125,70 +123,4 @@ export function resolveHostData(
 export function hostDataLocation(host: { readonly name?: string; readonly data?: DataLocation }): DataLocation {
   if (!host.data) throw new Error(`host ${host.name ?? "?"} has no data location (every job is a pull)`);
   return host.data;
-}
-
-function sameLocation(a: DataLocation, b: DataLocation): boolean {
-  if ("dir" in a && "dir" in b) return a.dir.replace(/\/+$/, "") === b.dir.replace(/\/+$/, "");
-  if ("volume" in a && "volume" in b) return a.volume === b.volume;
-  return false;
-}
-
-function describe(loc: DataLocation): string {
-  return "dir" in loc ? `{ dir: ${loc.dir} }` : `{ volume: ${loc.volume} }`;
-}
-
-interface HostLike {
-  readonly name: string;
-  readonly data: DataLocation;
-  readonly containers: readonly string[];
-  readonly connection?: { readonly host: string; readonly port: number };
-  readonly openwebui?: OpenWebUIServiceConfig;
-}
-
-/**
- * Cross-field rules of the stack, as `{ path, message }` with full field paths. Called from
- * `crossFieldProblems` in config/index.ts.
- */
-export function openwebuiProblems(cfg: { readonly hosts: readonly HostLike[] }): { path: string; message: string }[] {
-  const problems: { path: string; message: string }[] = [];
-  const add = (path: string, message: string) => problems.push({ path, message });
-  const daemons = new Map<string, string>();
-
-  cfg.hosts.forEach((host, hi) => {
-    const svc = host.openwebui;
-    if (!svc) return;
-    const hp = `hosts[${hi}]`;
-    const sp = `${hp}.openwebui`;
-
-    const stackData = stackDataLocation(svc);
-    if (!sameLocation(host.data, stackData)) {
-      add(`${hp}.data`, `is ${describe(host.data)} but the Open WebUI stack keeps its data in ${describe(stackData)}; remove ${hp}.data (it is derived from ${sp}.data) or make them the same`);
-    }
-    if (!host.containers.includes(OPENWEBUI_CONTAINER)) {
-      add(`${hp}.containers`, `must include "${OPENWEBUI_CONTAINER}", the container the Open WebUI stack runs (backups pause/stop it)`);
-    }
-    if (bindsAllInterfaces(svc.bindAddress) && !svc.allowAllInterfaces) {
-      add(`${sp}.bindAddress`, `"${svc.bindAddress}" publishes Open WebUI on every interface; set ${sp}.allowAllInterfaces: true to mean it, or use 127.0.0.1 behind a reverse proxy`);
-    }
-    for (const reserved of RESERVED_ENV) {
-      if (!(reserved in svc.env)) continue;
-      if (reserved === "WEBUI_SECRET_KEY") add(`${sp}.env.${reserved}`, `is set by the stack; use ${sp}.secretKey to give the key`);
-      else if (svc.ollama.enabled) add(`${sp}.env.${reserved}`, `is set by the stack to its Ollama container; disable ${sp}.ollama to point at another Ollama`);
-    }
-    if (svc.ollama.enabled) {
-      if (!svc.ollama.image) add(`${sp}.ollama.image`, "required when ollama is enabled (a tagged image such as ollama/ollama:0.6.8, digest preferred)");
-      const od = stackDataLocation({ ...svc, data: svc.ollama.data });
-      if (sameLocation(od, stackData)) add(`${sp}.ollama.data`, `must differ from ${sp}.data (${describe(stackData)})`);
-    } else {
-      if (svc.ollama.models.length > 0) add(`${sp}.ollama.models`, "needs ollama.enabled: true to pull models");
-      if (svc.ollama.gpus) add(`${sp}.ollama.gpus`, "needs ollama.enabled: true");
-    }
-
-    // Container and volume names are fixed per Docker daemon: two stacks on one daemon collide.
-    const daemon = host.connection ? `${host.connection.host}:${host.connection.port}` : "the local Docker socket";
-    const other = daemons.get(daemon);
-    if (other) add(`${hp}.connection`, `runs its Open WebUI stack on the same Docker daemon (${daemon}) as ${other}; container names would collide`);
-    else daemons.set(daemon, hp);
-  });
-  return problems;
 }

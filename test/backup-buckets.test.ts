@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseStackConfig } from "../config";
 import { BackupLocation, commonPrefix, deletePrefixes } from "../components/backup-access";
 import { B2BackupBucket, b2CapabilitiesForHost, b2LifecycleRules, b2NamePrefixForHost } from "../components/b2-backup-bucket";
-import { deployBackupTargets, hostLocationsOnTarget } from "../components/managed-targets";
+import { hostLocationsOnTarget } from "../components/managed-targets";
+import { deployBackupTargets } from "../program/deploy";
 import { S3BackupBucket, s3LifecycleRules, s3PolicyForHost, s3TlsOnlyPolicy } from "../components/s3-backup-bucket";
 import { installMocks, isSecret, promiseOf, registered, resourcesOfType } from "./support/pulumi-mocks";
 

@@ -6,7 +6,7 @@
 import { spawnSync } from "child_process";
 import { bindsAllInterfaces } from "../config/addresses";
 import { containerPortViolations, DOCKER_CONTAINER_TYPE } from "../policy/rules";
-import { ScheduleError, scheduleFor } from "../scripts/render/schedule";
+import { ScheduleError, scheduleFor } from "../calendar/schedule";
 import { configProblemsUnder } from "./support/config-problems";
 
 const problemLines = (raw: unknown, prefix: string) => configProblemsUnder(raw, [prefix]).map((p) => `${p.path}: ${p.message}`);

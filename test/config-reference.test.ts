@@ -1,11 +1,11 @@
 /**
- * The README's config reference is generated from the schema (scripts/config-reference.ts):
+ * The README's config reference is generated from the schema (scripts/cli/config-reference.ts):
  * regenerate and compare, and make sure every key of the schema is described and no
  * description names a key that is gone.
  */
 import * as fs from "fs";
 import * as path from "path";
-import { DESCRIPTIONS, END_MARKER, START_MARKER, configReferenceMarkdown, referenceRows, rowKey, withConfigReference } from "../scripts/config-reference";
+import { DESCRIPTIONS, END_MARKER, START_MARKER, configReferenceMarkdown, referenceRows, rowKey, withConfigReference } from "../scripts/cli/config-reference";
 
 const README = path.join(__dirname, "..", "README.md");
 

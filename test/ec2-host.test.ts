@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigProblem, parseStackConfig } from "../config";
 import { configProblemsUnder } from "./support/config-problems";
 import { amiArchitecture, debianAmiQuery, Ec2Host, planIngressRules } from "../components/ec2-host";
-import { deployHostProtection, hostProtectionOutputs } from "../components/host-snapshots";
+import { deployHostProtection, hostProtectionOutputs } from "../program/deploy";
 import { awsLookupMock, promiseOf, registered, resourcesOfType } from "./support/pulumi-mocks";
 
 const PP = "hosts[0].provision.aws";

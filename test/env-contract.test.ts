@@ -8,7 +8,7 @@ import * as path from "path";
 import { JOB_METHODS } from "../config/schema";
 import { BACKUP_COMMAND_PARTS, hostAsset } from "../scripts/render/assets";
 import { HOST_SETTINGS, SettingScope, settingName } from "../scripts/render/env-contract";
-import { renderStackFile } from "../scripts/render-cli";
+import { renderStackFile } from "../scripts/cli/render-cli";
 
 /** Every script installed on a host that sources the env file. */
 const READERS = [...BACKUP_COMMAND_PARTS, "notify-failure.bash"];

@@ -15,7 +15,7 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
 import { configFromStackFile } from "../config/sources";
-import { renderStackFile } from "../scripts/render-cli";
+import { renderStackFile } from "../scripts/cli/render-cli";
 import { awsLookupMock } from "./support/pulumi-mocks";
 import { StackResource, b2BucketViolations, containerPortViolations, prodSnapshotViolations, s3BucketViolations } from "../policy/rules";
 

@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { parseStackConfig } from "../config";
-import { renderStackFile } from "../scripts/render-cli";
+import { renderStackFile } from "../scripts/cli/render-cli";
 
 const example = (name: string) => path.join(__dirname, "..", "examples", name);
 

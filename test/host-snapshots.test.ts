@@ -7,7 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigProblem, parseStackConfig } from "../config";
 import { configProblemsUnder } from "./support/config-problems";
 import { AwsSnapshotsConfig, awsCronProblem, jobHours, snapshotHours } from "../config/host-aws";
-import { DLM_MANAGED_POLICY_ARN, deployHostProtection, planPolicyDetails, policyDescription, snapshotTargetTags } from "../components/host-snapshots";
+import { DLM_MANAGED_POLICY_ARN, planPolicyDetails, policyDescription, snapshotTargetTags } from "../components/host-snapshots";
+import { deployHostProtection } from "../program/deploy";
 import { installMocks, promiseOf, resourcesOfType } from "./support/pulumi-mocks";
 
 const SP = "hosts[0].snapshots.aws";

@@ -12,8 +12,6 @@ import {
   LOCAL_DOCKER_HOST,
   OpenWebUIStack,
   dataMount,
-  DeployOpenWebUIOptions,
-  deployOpenWebUIStacks,
   dockerHostUrl,
   dockerSshOpts,
   modelPullCommand,
@@ -21,10 +19,10 @@ import {
   ollamaGpus,
   openwebuiEnv,
   openwebuiPort,
-  openwebuiStackOutputs,
   openwebuiUrl,
   writeSshKeyFile,
 } from "../components/openwebui-stack";
+import { DeployOpenWebUIOptions, deployOpenWebUIStacks, openwebuiStackOutputs } from "../program/deploy";
 import { installMocks, isSecret, promiseOf, registered, resourcesOfType } from "./support/pulumi-mocks";
 
 const OWUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.6.5";

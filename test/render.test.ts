@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../config";
 import { StackConfig } from "../config/schema";
-import { main as renderMain, renderStackFile } from "../scripts/render-cli";
+import { main as renderMain, renderStackFile } from "../scripts/cli/render-cli";
 import { renderHostFiles } from "../scripts/render/host-files";
 import { plainTargets } from "../scripts/render/plain-targets";
 import { shellQuote } from "../scripts/render/shell";

@@ -3,7 +3,7 @@
  * with the messages users see (both fields named), through `parseStackConfig`.
  */
 import { configProblemsUnder } from "./support/config-problems";
-import { runInterval } from "../config/retention-agreement";
+import { runInterval } from "../calendar/run-interval";
 import type { JobMethod } from "../config/schema";
 
 type Job = { name: string; method: JobMethod; targets: string[]; retention: Record<string, number>; schedule?: string };

@@ -7,7 +7,7 @@ import { execFileSync } from "child_process";
 import { CronExpressionParser } from "cron-parser";
 import { ConfigError, parseStackConfig } from "../config";
 import { rawConfig } from "./support/schedule-fixtures";
-import { cronToSystemd, scheduleFor, scheduleFormat, scheduleProblem, systemdToCron, ScheduleError } from "../scripts/render/schedule";
+import { cronToSystemd, scheduleFor, scheduleFormat, scheduleProblem, systemdToCron, ScheduleError } from "../calendar/schedule";
 
 const BASE = "2024-01-01T00:00:00Z";
 const ITERATIONS = 12;

@@ -9,7 +9,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { renderHostFiles } from "../scripts/render/host-files";
-import { renderSystemdFiles, SYSTEMD_UNIT_DIR, unitPath } from "../scripts/render/systemd";
+import { SYSTEMD_UNIT_DIR } from "../scripts/render/naming";
+import { renderSystemdFiles, unitPath } from "../scripts/render/systemd";
 import { HostFile } from "../scripts/render/types";
 import { hostInput } from "./support/schedule-fixtures";
 

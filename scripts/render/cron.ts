@@ -4,9 +4,10 @@
  * appending what it prints to `<logDir>/<job>.cron.log` (the command keeps its own
  * `<job>.log` there too, so cron's copy gets another name). Pure: values in, files out.
  */
-import { scheduleFor } from "./schedule";
+import { scheduleFor } from "../../calendar/schedule";
+import { commentHeader } from "./naming";
+import { restoreDrillArgs } from "./restore-drill";
 import { shellQuote } from "./shell";
-import { header, restoreDrillArgs } from "./systemd";
 import { HostFile, HostRenderInput } from "./types";
 
 export const CRON_PATH = "/etc/cron.d/openwebui-backup";
@@ -37,7 +38,7 @@ export function renderCronFiles(input: HostRenderInput): HostFile[] {
   const { host } = input;
   if (host.jobs.length === 0) return [];
   const lines = [
-    header(input, "Open WebUI backup jobs (scheduler: cron). Each run appends to <logDir>/<job>.cron.log; see /etc/logrotate.d/openwebui-backup."),
+    commentHeader(input, "Open WebUI backup jobs (scheduler: cron). Each run appends to <logDir>/<job>.cron.log; see /etc/logrotate.d/openwebui-backup."),
     "SHELL=/bin/bash",
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "",
@@ -64,7 +65,7 @@ export function renderLogrotate(input: HostRenderInput): HostFile {
     path: LOGROTATE_PATH,
     mode: 0o644,
     content: [
-      header(input, "Keeps the logs of openwebui-backup small."),
+      commentHeader(input, "Keeps the logs of openwebui-backup small."),
       `"${logGlob}" {`,
       "    weekly",
       "    rotate 8",

@@ -11,9 +11,9 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import { hostAsset } from "./assets";
-import { generatedHeader } from "./backup";
+import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, generatedHeader, jobTimerName } from "./naming";
+import { restoreDrillArgs } from "./restore-drill";
 import { shellQuote } from "./shell";
-import { SYSTEMD_UNIT_DIR, TMPFILES_PATH, jobTimerName, DRILL_UNIT_BASE, restoreDrillArgs } from "./systemd";
 import { HostFile, HostRenderInput } from "./types";
 
 /** What the last install wrote ("mode sha256 path" per line); the next install removes what is no longer in it. */

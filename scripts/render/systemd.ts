@@ -9,26 +9,20 @@
  * Nothing here hides `/run/docker.sock`: `pause`/`stop` consistency and Docker volumes need
  * the Docker CLI, and a read-only mount does not stop connecting to a socket.
  */
-import { hostAsset } from "./assets";
-import { generatedHeader } from "./backup";
-import { scheduleFor } from "./schedule";
-import { shellQuote } from "./shell";
-import { HostFile, HostRenderInput } from "./types";
+import { scheduleFor } from "../../calendar/schedule";
 import { JobConfig } from "../../config/schema";
 import { UNIT_PATH_UNSAFE } from "../../config/schedule";
+import { hostAsset } from "./assets";
+import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, commentHeader, generatedHeader, jobServiceName, jobTimerName } from "./naming";
+import { restoreDrillArgs } from "./restore-drill";
+import { shellQuote } from "./shell";
+import { HostFile, HostRenderInput } from "./types";
 
-export const SYSTEMD_UNIT_DIR = "/etc/systemd/system";
-export const TMPFILES_PATH = "/etc/tmpfiles.d/openwebui-backup.conf";
 export const NOTIFY_FAILURE_PATH = "/usr/local/lib/openwebui-backup/notify-failure";
 export const FAILURE_UNIT = "openwebui-backup-failure@.service";
-/** A different prefix than the jobs' units, so no job name can collide with it. */
-export const DRILL_UNIT_BASE = "openwebui-restore-drill";
 const DOCKER_VOLUMES_DIR = "/var/lib/docker/volumes";
 
 const NOTIFY_FAILURE_BODY = hostAsset("notify-failure.bash");
-
-export const jobServiceName = (job: string) => `openwebui-backup-${job}.service`;
-export const jobTimerName = (job: string) => `openwebui-backup-${job}.timer`;
 
 /**
  * A path as one word of a unit file setting: `%` doubled (specifiers), quoted when it holds
@@ -44,11 +38,6 @@ export function unitPath(p: string): string {
 export function unitEnvironment(name: string, value: string): string {
   const word = unitPath(value);
   return word.startsWith('"') ? `"${name}=${word.slice(1)}` : `${name}=${word}`;
-}
-
-/** `# <what>` and the generated-by line, for files with `#` comments. */
-export function header(input: HostRenderInput, what: string): string {
-  return `# ${what}\n# ${generatedHeader(input)}`;
 }
 
 /** The data directory as the host sees it (a Docker volume's data lives under /var/lib/docker/volumes); none on a pull-only host. */
@@ -145,15 +134,6 @@ function timerUnit(input: HostRenderInput, description: string, service: string,
   ].join("\n");
 }
 
-/** The job the restore drill verifies, and its arguments; undefined when there is no drill. */
-export function restoreDrillArgs(input: HostRenderInput): { job: JobConfig; args: string[] } | undefined {
-  const drill = input.host.restoreDrill;
-  if (!drill.enabled || input.host.jobs.length === 0) return undefined;
-  const job = drill.job === undefined ? input.host.jobs[0] : input.host.jobs.find((j) => j.name === drill.job);
-  if (!job) throw new Error(`host ${input.host.name}: restoreDrill.job "${drill.job}" is not one of its jobs`);
-  return { job, args: ["verify", job.name, ...(drill.target ? ["--target", drill.target] : [])] };
-}
-
 export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
   const { host } = input;
   if (host.jobs.length === 0) return [];
@@ -165,7 +145,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
     files.push(
       unit(
         jobServiceName(job.name),
-        `${header(input, `Open WebUI backup job "${job.name}": ${job.method} to ${job.targets.join(", ")}.`)}\n${serviceUnit(input, {
+        `${commentHeader(input, `Open WebUI backup job "${job.name}": ${job.method} to ${job.targets.join(", ")}.`)}\n${serviceUnit(input, {
           description: `Open WebUI backup job ${job.name} (${job.method} to ${job.targets.join(", ")})`,
           args: ["run", job.name],
           writable: writablePaths(input, job),
@@ -173,7 +153,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           docker,
         })}`,
       ),
-      unit(jobTimerName(job.name), `${header(input, `Schedule of Open WebUI backup job "${job.name}" (${job.schedule}).`)}\n${timerUnit(input, `Schedule of Open WebUI backup job ${job.name}`, jobServiceName(job.name), job.schedule)}`),
+      unit(jobTimerName(job.name), `${commentHeader(input, `Schedule of Open WebUI backup job "${job.name}" (${job.schedule}).`)}\n${timerUnit(input, `Schedule of Open WebUI backup job ${job.name}`, jobServiceName(job.name), job.schedule)}`),
     );
   }
 
@@ -182,7 +162,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
     files.push(
       unit(
         `${DRILL_UNIT_BASE}.service`,
-        `${header(input, `Restore drill: restores the latest backup of job "${drill.job.name}" into scratch space and checks it.`)}\n${serviceUnit(input, {
+        `${commentHeader(input, `Restore drill: restores the latest backup of job "${drill.job.name}" into scratch space and checks it.`)}\n${serviceUnit(input, {
           description: `Open WebUI restore drill (verify job ${drill.job.name})`,
           args: drill.args,
           // The drill restores into staging and reads (restic: locks) the local targets; never the live data.
@@ -190,7 +170,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           docker: false,
         })}`,
       ),
-      unit(`${DRILL_UNIT_BASE}.timer`, `${header(input, `Schedule of the restore drill (${host.restoreDrill.schedule}).`)}\n${timerUnit(input, "Schedule of the Open WebUI restore drill", `${DRILL_UNIT_BASE}.service`, host.restoreDrill.schedule)}`),
+      unit(`${DRILL_UNIT_BASE}.timer`, `${commentHeader(input, `Schedule of the restore drill (${host.restoreDrill.schedule}).`)}\n${timerUnit(input, "Schedule of the Open WebUI restore drill", `${DRILL_UNIT_BASE}.service`, host.restoreDrill.schedule)}`),
     );
   }
 
@@ -198,7 +178,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
     unit(
       FAILURE_UNIT,
       [
-        header(input, "Reports a failed openwebui-backup unit (%i) to the webhook in the env file."),
+        commentHeader(input, "Reports a failed openwebui-backup unit (%i) to the webhook in the env file."),
         "[Unit]",
         "Description=Report failure of %i",
         "",
@@ -228,7 +208,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
     {
       path: TMPFILES_PATH,
       mode: 0o644,
-      content: `${header(input, "The lock directory lives on /run, which is empty after every boot.")}\nd ${unitPath(host.paths.lockDir)} 0700 root root -\n`,
+      content: `${commentHeader(input, "The lock directory lives on /run, which is empty after every boot.")}\nd ${unitPath(host.paths.lockDir)} 0700 root root -\n`,
     },
   );
   return files;

@@ -14,7 +14,7 @@
 import { ChildProcess, execFile, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { targetLocation } from "../../config";
+import { targetLocation } from "../../config/locations";
 import { shellQuote } from "../../scripts/render/shell";
 import { HostSandbox } from "../support/host-sandbox";
 import { buildDataDir, pseudoRandomBytes } from "../support/openwebui-data";

@@ -10,94 +10,17 @@
  *   delete a locked file version. (S3 keeps a deleted version behind a delete marker, so
  *   pruning succeeds there and the lock still protects the data.)
  * - Noncurrent-version expiry covers the undo window: `undoDays`, or the lock's days.
- *
- * Imports nothing but types and the pure schedule parser at runtime, so `index.ts` can call it
- * without an import cycle.
  */
-import { parseSchedule } from "../scripts/render/schedule";
-import type { ConfigProblem } from "./index";
-import type { B2TargetConfig, JobConfig, S3TargetConfig, StackConfig } from "./schema";
-
-/** Defaults the managed buckets use when a setting is absent (the components use these too). */
-export const MANAGED_DEFAULTS = {
-  noncurrentDays: 30,
-  abortMultipartDays: 7,
-  daysFromHidingToDeleting: 30,
-  cancelUnfinishedLargeFilesDays: 7,
-  transitionStorageClass: "STANDARD_IA",
-} as const;
+import { RunInterval, runInterval } from "../../calendar/run-interval";
+import { TargetJob, jobsOnTarget } from "../locations";
+import type { ConfigProblem } from "../problems";
+import type { B2TargetConfig, S3TargetConfig, StackConfig } from "../schema";
+import { MANAGED_DEFAULTS } from "../targets";
 
 /** Storage classes whose objects restic cannot read without a restore request first. */
 const ARCHIVE_CLASSES = new Set(["GLACIER", "DEEP_ARCHIVE"]);
 /** AWS refuses transitions to these classes before 30 days. */
 const MIN_30_DAY_CLASSES = new Set(["STANDARD_IA", "ONEZONE_IA"]);
-
-/** One host's job writing to one target. */
-export interface TargetJob {
-  readonly hostName: string;
-  readonly job: JobConfig;
-  /** Field path of the job: `hosts[0].jobs[1]`. */
-  readonly path: string;
-  /** Key prefix the job writes under, without a trailing '/': `web1/db`. */
-  readonly location: string;
-}
-
-/** Every job of every host that writes to target `targetName`, in config order. */
-export function jobsOnTarget(cfg: StackConfig, targetName: string): TargetJob[] {
-  const target = cfg.targets[targetName];
-  if (!target || target.type === "local") return [];
-  return cfg.hosts.flatMap((host, hi) =>
-    host.jobs.flatMap((job, ji) =>
-      job.targets.includes(targetName)
-        ? // `<prefix or host>/<job>`: the same rule as `targetLocation` in config/index.ts.
-          [{ hostName: host.name, job, path: `hosts[${hi}].jobs[${ji}]`, location: `${target.prefix ?? host.name}/${job.name}` }]
-        : [],
-    ),
-  );
-}
-
-/** Shortest and longest time between two runs of a schedule, in days; undefined if unknown. */
-export interface RunInterval {
-  readonly minDays: number;
-  readonly maxDays: number;
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * How far apart a schedule's runs are. Walks two calendar years (one of them a leap year) day
- * by day against the parsed schedule; undefined when the schedule does not parse or never runs.
- */
-export function runInterval(schedule: string): RunInterval | undefined {
-  let spec;
-  try {
-    spec = parseSchedule(schedule);
-  } catch {
-    return undefined;
-  }
-  const has = (values: readonly number[], v: number) => values.includes(v);
-  const runDays: number[] = [];
-  const start = Date.UTC(2027, 0, 1);
-  for (let d = 0; d < 731; d++) {
-    const date = new Date(start + d * DAY_MS);
-    const dayOk = has(spec.days, date.getUTCDate());
-    const weekdayOk = has(spec.weekdays, date.getUTCDay());
-    const matches = has(spec.months, date.getUTCMonth() + 1) && (spec.dayOrSemantics ? dayOk || weekdayOk : dayOk && weekdayOk);
-    if (matches) runDays.push(d);
-  }
-  if (runDays.length === 0) return undefined;
-  // Times of day in seconds, sorted: spacing within a day and across midnight.
-  const times = spec.hours.flatMap((h) => spec.minutes.flatMap((m) => spec.seconds.map((s) => h * 3600 + m * 60 + s))).sort((a, b) => a - b);
-  const first = times[0];
-  const last = times[times.length - 1];
-  const gaps = times.slice(1).map((t, i) => t - times[i]);
-  for (let i = 1; i < runDays.length; i++) gaps.push((runDays[i] - runDays[i - 1]) * 86_400 - last + first);
-  // One run in two years: a yearly schedule that is not, or a one-off.
-  if (gaps.length === 0) gaps.push(366 * 86_400);
-  const minDays = Math.min(...gaps) / 86_400;
-  const maxDays = Math.max(...gaps) / 86_400;
-  return { minDays, maxDays };
-}
 
 const days = (n: number) => `${Number.isInteger(n) ? n : n.toFixed(2)} day${n === 1 ? "" : "s"}`;
 

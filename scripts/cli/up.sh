@@ -12,7 +12,7 @@
 #   it the stack's secrets cannot be decrypted, and a restore needs WEBUI_SECRET_KEY.
 set -Eeuo pipefail
 
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 readonly STACK=${OPENWEBUI_STACK:-dev}
 readonly PULUMI=${PULUMI_BIN:-node_modules/.bin/pulumi}
 

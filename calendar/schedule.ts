@@ -11,8 +11,9 @@
  *  - cron matches day-of-month OR day-of-week when both are restricted, systemd matches
  *    both (AND): an expression restricting both cannot be carried across either way.
  *
- * Pure: no clock, no environment. Tests prove the equivalence against `systemd-analyze
- * calendar` and `cron-parser`.
+ * Pure: no clock, no environment, and no import of this project's other modules: the config
+ * model and the renderers build on it, never the other way round. Tests prove the equivalence
+ * against `systemd-analyze calendar` and `cron-parser`.
  */
 
 export type Scheduler = "systemd" | "cron";

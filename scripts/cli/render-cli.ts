@@ -6,11 +6,11 @@
 import { Command } from "commander";
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../config";
-import { configFromStackFile } from "../config/sources";
-import { renderHostFiles } from "./render/host-files";
-import { plainTargets } from "./render/plain-targets";
-import { HostFile } from "./render/types";
+import { ConfigError } from "../../config";
+import { configFromStackFile } from "../../config/sources";
+import { renderHostFiles } from "../render/host-files";
+import { plainTargets } from "../render/plain-targets";
+import { HostFile } from "../render/types";
 
 export interface RenderedHost {
   host: string;

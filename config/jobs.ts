@@ -1,0 +1,59 @@
+/**
+ * Backup jobs (`hosts[].jobs[]`): what a job backs up how, where to and when, and what it keeps.
+ * Rules across fields (retention per method, known targets, pull sources) are in rules/jobs.ts.
+ */
+import { z } from "zod";
+import { hostPath, name, positiveInt, scheduleExpression, sshEndpointShape, strictObject, url } from "./fields";
+
+export const JOB_METHODS = ["restic", "snapshot", "sync", "local-snapshot", "pull"] as const;
+export const CONSISTENCY_MODES = ["online", "pause", "stop"] as const;
+
+const count = positiveInt("a number of backups");
+
+export const retentionSchema = strictObject({
+  keep: count.optional(),
+  hourly: count.optional(),
+  daily: count.optional(),
+  weekly: count.optional(),
+  monthly: count.optional(),
+  yearly: count.optional(),
+});
+
+/** Paths relative to the data directory: safe characters and '*' globs, no "..". */
+const excludeEntry = z
+  .string()
+  .regex(/^[A-Za-z0-9._*-]+(\/[A-Za-z0-9._*-]+)*\/?$/, {
+    message: "must be a path relative to the data directory of A-Z a-z 0-9 . _ - * and '/'",
+  })
+  .refine((p) => !p.split("/").includes(".."), { message: 'must not contain ".."' });
+
+/**
+ * Where a `pull` job fetches from: the folder of another host's `local-snapshot` job (its
+ * `<target path>/<host>/<job>`), over SSH with rsync. The key should be restricted on the source
+ * host to `command="rrsync -ro <that folder>"` (see README).
+ */
+export const pullSourceSchema = strictObject({
+  ...sshEndpointShape,
+  /** Private key on the pulling host (not its content: it stays on that host). */
+  sshKeyFile: hostPath,
+  /** Folder on the source host holding its `open-webui-backup-<time>` snapshots. */
+  path: hostPath,
+  /** The source's SSH host key line (`ssh-ed25519 AAAA…`); absent: trusted on first use. */
+  hostKey: z.string().regex(/^(ssh-[a-z0-9-]+|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+$/, { message: 'must be a public host key such as "ssh-ed25519 AAAA…"' }).optional(),
+});
+
+export const jobSchema = strictObject({
+  name: name("job name"),
+  method: z.enum(JOB_METHODS),
+  targets: z.array(z.string()).min(1, { message: "needs at least one target" }),
+  schedule: scheduleExpression.default("*-*-* 03:00:00"),
+  /** Required by every method but sync (a mirror: history is the bucket's versioning). */
+  retention: retentionSchema.default({}),
+  consistency: z.enum(CONSISTENCY_MODES).default("online"),
+  /** Paths under the data directory left out of the backup. */
+  exclude: z.array(excludeEntry).default(["cache/", "audit.log"]),
+  /** method pull only: the source host's snapshot folder. */
+  from: pullSourceSchema.optional(),
+  /** Overrides notify.healthcheckUrl for this job (one check per job, as healthchecks.io expects). */
+  healthcheckUrl: url.optional(),
+});

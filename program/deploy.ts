@@ -1,0 +1,303 @@
+/**
+ * The program: a parsed `StackConfig` in, the stack's resources out, host by host. For each
+ * host it creates the EC2 instance (when the stack provisions it) and the snapshot policy,
+ * works out once how the host is reached, and hands that to the Open WebUI stack and the
+ * backup jobs on it. The managed targets' buckets come first: every host's jobs need their keys.
+ *
+ *   hosts[].provision.aws ──► Ec2Host ──┐
+ *   hosts[].connection ─────────────────┴─► how the host is reached ─┬─► OpenWebUIStack (Docker over SSH)
+ *                                                                     └─► BackupJobs (installer over SSH)
+ *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
+ *   targets.*.managed ──► S3/B2 buckets + a key per host ──────────────► BackupJobs (env file, secret)
+ *
+ * `index.ts` calls `deployStack` and exports `stackOutputs`. The `deploy…` functions at the end
+ * run one of the per-host steps for every host, so the component tests can drive each alone.
+ * Resource names are the same either way.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { DEFAULT_OPENWEBUI_PORT, OpenWebUIServiceConfig } from "../config/openwebui-service";
+import type { HostConfig, StackConfig } from "../config/schema";
+import type { ResolvedTarget } from "../scripts/render/types";
+import { B2BackupBucket } from "../components/b2-backup-bucket";
+import { BackupJobs, BackupJobsConnection } from "../components/backup-jobs";
+import { Ec2Host, SSH_PORT } from "../components/ec2-host";
+import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
+import { hostLocationsOnTarget, resolvedTarget } from "../components/managed-targets";
+import { OpenWebUIStack } from "../components/openwebui-stack";
+import { S3BackupBucket } from "../components/s3-backup-bucket";
+import { SshEndpoint, configuredEndpoint } from "../components/ssh-endpoint";
+
+// ---------------------------------------------------------------- how a host is reached
+
+/** A host the stack creates: its address once booted, and how its image lets SSH in. */
+export interface ProvisionedHost {
+  readonly address: pulumi.Input<string>;
+  /** Login user when config has no `connection` (Ec2Host: `loginUser`). */
+  readonly user: string;
+  /** SSH port when config has no `connection`; default the image's, `SSH_PORT`. */
+  readonly port?: number;
+  /** What must exist before anything connects (the instance). */
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** How the components reach one host: over SSH, or (no `ssh`) this machine's own Docker and shell. */
+export interface HostAccess {
+  readonly ssh?: SshEndpoint;
+  readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * How a host is reached, worked out once for every component on it. A host the stack creates:
+ * at its address, as the configured user and port (else the image's login user and port).
+ * Any other host: as `connection` says. Neither: this machine.
+ */
+export function hostAccess(host: HostConfig, provisioned?: ProvisionedHost): HostAccess {
+  const configured = host.connection ? configuredEndpoint(host.connection) : undefined;
+  if (!provisioned) return { ssh: configured };
+  const login = configured ?? { user: provisioned.user, port: provisioned.port ?? SSH_PORT };
+  return { ssh: { ...login, host: provisioned.address }, dependsOn: provisioned.dependsOn };
+}
+
+// ---------------------------------------------------------------- one host, step by step
+
+/** The machine: the EC2 instance the stack creates for the host, and its snapshot policy. */
+function deployMachine(host: HostConfig, stack: string, parent?: pulumi.Resource): { ec2?: Ec2Host; snapshotPolicy?: HostSnapshotPolicy } {
+  const provision = host.provision?.aws;
+  const snapshots = host.snapshots?.aws;
+  const stackTags = snapshotTargetTags(stack, host.name);
+  const ec2 = provision
+    ? new Ec2Host(
+        `host-${host.name}`,
+        {
+          hostName: host.name,
+          stack,
+          provision,
+          // A host without a stack block may still run Open WebUI itself, on the usual port.
+          webPort: host.openwebui?.port ?? DEFAULT_OPENWEBUI_PORT,
+          snapshotTags: snapshots ? stackTags : undefined,
+          // With a configured login, the address is handed out only once the first boot is done.
+          ready: host.connection ? configuredEndpoint(host.connection) : undefined,
+        },
+        { parent },
+      )
+    : undefined;
+  // Tagged by the stack when it created the instance or was given its id; else the user's own tags.
+  const byStack = Boolean(provision) || snapshots?.instanceId !== undefined;
+  const snapshotPolicy = snapshots
+    ? new HostSnapshotPolicy(
+        `snapshots-${host.name}`,
+        {
+          hostName: host.name,
+          stack,
+          snapshots,
+          targetTags: byStack ? stackTags : (snapshots.tags ?? {}),
+          tagInstanceId: provision ? undefined : snapshots.instanceId,
+          region: provision?.region,
+        },
+        { parent },
+      )
+    : undefined;
+  return { ec2, snapshotPolicy };
+}
+
+function provisionedHost(ec2: Ec2Host): ProvisionedHost {
+  return { address: ec2.readyAddress, user: ec2.loginUser, dependsOn: [ec2.instance] };
+}
+
+function deployOpenWebUIOn(host: HostConfig, service: OpenWebUIServiceConfig, access: HostAccess, opts: { sshKeyDir?: string; parent?: pulumi.Resource } = {}): OpenWebUIStack {
+  return new OpenWebUIStack(
+    `openwebui-${host.name}`,
+    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir },
+    { parent: opts.parent, dependsOn: access.dependsOn },
+  );
+}
+
+function deployBackupJobsOn(
+  host: HostConfig,
+  cfg: StackConfig,
+  targets: pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
+  connection: pulumi.Input<BackupJobsConnection> | undefined,
+  opts: pulumi.ComponentResourceOptions,
+): BackupJobs {
+  return new BackupJobs(
+    `backup-jobs-${host.name}`,
+    { host, targets, notify: cfg.notify, resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword), connection },
+    opts,
+  );
+}
+
+// ---------------------------------------------------------------- managed targets
+
+export interface BackupTargets {
+  /** The managed buckets by target name. */
+  readonly buckets: Readonly<Record<string, S3BackupBucket | B2BackupBucket>>;
+  /**
+   * The targets host `hostName`'s jobs name, resolved; a secret, since it holds credentials.
+   * Throws for a host the config does not have.
+   */
+  resolvedTargetsFor(hostName: string): pulumi.Output<Record<string, ResolvedTarget>>;
+}
+
+/** Creates the managed targets' buckets and keys (named after the target, children of `opts.parent` if given). */
+export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentResourceOptions): BackupTargets {
+  const buckets: Record<string, S3BackupBucket | B2BackupBucket> = {};
+  for (const [tname, t] of Object.entries(cfg.targets)) {
+    if (t.type === "s3" && t.managed) {
+      const m = t.managed;
+      buckets[tname] = new S3BackupBucket(
+        tname,
+        { bucket: t.bucket, region: t.region, lifecycle: m.lifecycle, objectLock: m.objectLock, kmsKeyArn: m.kmsKeyArn, hosts: hostLocationsOnTarget(cfg, tname) },
+        opts,
+      );
+    } else if (t.type === "b2" && t.managed) {
+      const m = t.managed;
+      buckets[tname] = new B2BackupBucket(tname, { bucketName: t.bucket, lifecycle: m.lifecycle, fileLock: m.fileLock, hosts: hostLocationsOnTarget(cfg, tname) }, opts);
+    }
+  }
+  return {
+    buckets,
+    resolvedTargetsFor(hostName: string) {
+      const host = cfg.hosts.find((h) => h.name === hostName);
+      if (!host) throw new Error(`resolvedTargetsFor: no host "${hostName}" in the config; hosts: ${cfg.hosts.map((h) => h.name).join(", ")}`);
+      const names = [...new Set(host.jobs.flatMap((j) => j.targets))];
+      const resolved = Object.fromEntries(names.map((tname) => [tname, resolvedTarget(cfg.targets[tname], buckets[tname], hostName)]));
+      return pulumi.secret(pulumi.all(resolved));
+    },
+  };
+}
+
+// ---------------------------------------------------------------- the stack
+
+/** What one host got; absent members are what its config does not ask for. */
+export interface HostResources {
+  readonly ec2?: Ec2Host;
+  readonly snapshotPolicy?: HostSnapshotPolicy;
+  readonly openwebui?: OpenWebUIStack;
+  readonly backupJobs?: BackupJobs;
+}
+
+export interface StackDeployment {
+  /** By host name, every host of the config. */
+  readonly hosts: Readonly<Record<string, HostResources>>;
+  readonly targets: BackupTargets;
+}
+
+export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } = {}): StackDeployment {
+  const stack = opts.stack ?? pulumi.getStack();
+  const targets = deployBackupTargets(cfg);
+  const hosts: Record<string, HostResources> = {};
+  for (const host of cfg.hosts) {
+    const { ec2, snapshotPolicy } = deployMachine(host, stack);
+    const access = hostAccess(host, ec2 && provisionedHost(ec2));
+    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access) : undefined;
+    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, { dependsOn: access.dependsOn }) : undefined;
+    hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs };
+  }
+  return { hosts, targets };
+}
+
+/** A host's instance and snapshot policy as plain outputs: ids and addresses, nothing secret. */
+function hostProtectionOutput(ec2: Ec2Host | undefined, snapshotPolicy: HostSnapshotPolicy | undefined) {
+  return {
+    ...(ec2 ? { instanceId: ec2.instanceId, publicIp: ec2.publicIp, privateIp: ec2.privateIp, roleArn: ec2.role.arn } : {}),
+    ...(snapshotPolicy ? { snapshotPolicyArn: snapshotPolicy.policyArn } : {}),
+  };
+}
+
+/** Per host: URL, data location and container names of the stack, nothing secret. */
+export function openwebuiStackOutputs(stacks: Record<string, OpenWebUIStack>) {
+  return Object.fromEntries(
+    Object.entries(stacks).map(([host, s]) => [host, { url: s.url, dataLocation: s.dataLocation, containerNames: s.containerNames }]),
+  );
+}
+
+/** What `index.ts` exports, by host or target name. */
+export function stackOutputs(d: StackDeployment) {
+  const stacks: Record<string, OpenWebUIStack> = {};
+  const hostProtection: Record<string, ReturnType<typeof hostProtectionOutput>> = {};
+  const backupFiles: Record<string, pulumi.Output<string>> = {};
+  for (const [name, h] of Object.entries(d.hosts)) {
+    if (h.openwebui) stacks[name] = h.openwebui;
+    if (h.ec2 || h.snapshotPolicy) hostProtection[name] = hostProtectionOutput(h.ec2, h.snapshotPolicy);
+    if (h.backupJobs) backupFiles[name] = h.backupJobs.contentHash;
+  }
+  return {
+    openwebui: openwebuiStackOutputs(stacks),
+    openwebuiSecretKeys: Object.fromEntries(Object.entries(stacks).map(([name, s]) => [name, pulumi.secret(s.secretKey)])),
+    hostProtection,
+    backupBuckets: Object.fromEntries(Object.entries(d.targets.buckets).map(([name, b]) => [name, b.bucketName])),
+    backupFiles,
+  };
+}
+
+// ---------------------------------------------------------------- one step for every host
+
+export interface HostProtection {
+  /** EC2 hosts the stack created, by host name. */
+  readonly hosts: Record<string, Ec2Host>;
+  /** Snapshot policies, by host name. */
+  readonly snapshots: Record<string, HostSnapshotPolicy>;
+  /** Addresses of created hosts, by host name (resolved once the first boot is done). */
+  readonly addresses: Record<string, pulumi.Output<string>>;
+}
+
+/** The machine step for every host: an `Ec2Host` per `provision.aws`, a `HostSnapshotPolicy` per `snapshots.aws`. */
+export function deployHostProtection(cfg: StackConfig, opts: { readonly stack?: string; readonly parent?: pulumi.Resource } = {}): HostProtection {
+  const stack = opts.stack ?? pulumi.getStack();
+  const result: HostProtection = { hosts: {}, snapshots: {}, addresses: {} };
+  for (const host of cfg.hosts) {
+    const { ec2, snapshotPolicy } = deployMachine(host, stack, opts.parent);
+    if (ec2) {
+      result.hosts[host.name] = ec2;
+      result.addresses[host.name] = ec2.readyAddress;
+    }
+    if (snapshotPolicy) result.snapshots[host.name] = snapshotPolicy;
+  }
+  return result;
+}
+
+/** Plain outputs (no secrets) of `deployHostProtection`, by host name. */
+export function hostProtectionOutputs(p: HostProtection) {
+  const names = new Set([...Object.keys(p.hosts), ...Object.keys(p.snapshots)]);
+  return Object.fromEntries([...names].map((n) => [n, hostProtectionOutput(p.hosts[n], p.snapshots[n])]));
+}
+
+export interface DeployOpenWebUIOptions {
+  /** Hosts provisioned by this stack, by host name: their address replaces `connection.host`. */
+  readonly provisioned?: Readonly<Record<string, ProvisionedHost>>;
+  readonly sshKeyDir?: string;
+  readonly parent?: pulumi.Resource;
+}
+
+/** The stack step for every host with an `openwebui` block, by host name. */
+export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOptions = {}): Record<string, OpenWebUIStack> {
+  const stacks: Record<string, OpenWebUIStack> = {};
+  for (const host of cfg.hosts) {
+    if (!host.openwebui) continue;
+    stacks[host.name] = deployOpenWebUIOn(host, host.openwebui, hostAccess(host, opts.provisioned?.[host.name]), opts);
+  }
+  return stacks;
+}
+
+export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions {
+  /** Connections that override `hosts[].connection`, by host name. */
+  readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
+}
+
+/**
+ * The backup step for every host with jobs. `targetsFor(host)` gives the targets that host's
+ * jobs name, resolved (managed ones as Outputs of their buckets, with that host's own key).
+ */
+export function deployBackupJobs(
+  cfg: StackConfig,
+  targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
+  opts: DeployBackupJobsOptions = {},
+): Record<string, BackupJobs> {
+  const { connections, ...resourceOpts } = opts;
+  const result: Record<string, BackupJobs> = {};
+  for (const host of cfg.hosts) {
+    if (host.jobs.length === 0) continue;
+    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resourceOpts);
+  }
+  return result;
+}
