@@ -3,6 +3,7 @@
  * accepted (and refused, with the same message) the same way wherever it appears. Imports
  * nothing of config/ beyond zod, so every schema file can build on it.
  */
+import { closest, distance } from "fastest-levenshtein";
 import { z } from "zod";
 
 /** Names end up in file names, unit names, shell variable names and remote paths. */
@@ -21,14 +22,28 @@ export function isAbsoluteHostPath(p: string): boolean {
 export const AWS_REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const REGION_RULE = 'must be an AWS region such as "eu-central-1"';
 
-/** `z.strictObject` whose unknown-key error lists what is accepted. */
+/** The accepted key a typo most likely meant: a few edits away, or none. */
+export function nearestKey(key: string, accepted: readonly string[]): string | undefined {
+  if (accepted.length === 0) return undefined;
+  const best = closest(key, [...accepted]);
+  return distance(key.toLowerCase(), best.toLowerCase()) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+/** `z.strictObject` whose unknown-key error lists what is accepted and names the likely meant key. */
 export function strictObject<T extends z.ZodRawShape>(shape: T) {
-  const accepted = Object.keys(shape).join(", ");
+  const keys = Object.keys(shape);
+  const accepted = keys.join(", ");
+  const guesses = (unknown: readonly string[]) =>
+    unknown.flatMap((k) => {
+      const meant = nearestKey(k, keys);
+      return meant ? [`"${k}" → "${meant}"`] : [];
+    });
   return z.strictObject(shape, {
-    error: (issue) =>
-      issue.code === "unrecognized_keys"
-        ? `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; accepted: ${accepted}`
-        : undefined,
+    error: (issue) => {
+      if (issue.code !== "unrecognized_keys") return undefined;
+      const meant = guesses(issue.keys);
+      return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}; accepted: ${accepted}${meant.length ? `; did you mean ${meant.join(", ")}?` : ""}`;
+    },
   });
 }
 

@@ -4,7 +4,7 @@
  */
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
+import { YAMLError, parse as parseYaml } from "yaml";
 import { parseStackConfig } from "./index";
 import { StackConfig } from "./schema";
 
@@ -47,12 +47,38 @@ export function secretPlaceholder(path: string): string {
   return `UNRENDERED-PULUMI-SECRET(${path})`;
 }
 
+/** A stack file that is not valid YAML, reported as `FILE:LINE:COL: what is wrong`. */
+export class StackFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number | undefined,
+    readonly col: number | undefined,
+    readonly problem: string,
+  ) {
+    super(`${file}${line === undefined ? "" : `:${line}:${col ?? 1}`}: ${problem}`);
+    this.name = "StackFileError";
+  }
+}
+
+/** Parses a stack file's YAML; a syntax error becomes one line naming the place, not a stack trace. */
+export function readStackFileYaml(file: string): unknown {
+  const text = fs.readFileSync(file, "utf8");
+  try {
+    return parseYaml(text, { prettyErrors: true });
+  } catch (e) {
+    if (!(e instanceof YAMLError)) throw e;
+    // The message ends with " at line L, column C:" and a code frame; the place is in linePos.
+    const problem = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+    throw new StackFileError(file, e.linePos?.[0].line, e.linePos?.[0].col, problem);
+  }
+}
+
 /**
  * Reads `Pulumi.<stack>.yaml` without the engine. Encrypted values can't be decrypted here:
  * each comes from the environment variable `secretEnvVarName(path)` or becomes a marked placeholder.
  */
 export function configFromStackFile(file: string, env: NodeJS.ProcessEnv): StackFileConfig {
-  const doc = (parseYaml(fs.readFileSync(file, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+  const doc = (readStackFileYaml(file) ?? {}) as { config?: Record<string, unknown> };
   const placeholders: StackFileConfig["placeholders"] = [];
   const resolveSecrets = (value: unknown, path: string): unknown => {
     if (Array.isArray(value)) return value.map((v, i) => resolveSecrets(v, `${path}[${i}]`));

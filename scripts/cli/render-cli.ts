@@ -7,7 +7,7 @@ import { Command } from "commander";
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError } from "../../config";
-import { configFromStackFile } from "../../config/sources";
+import { StackFileError, configFromStackFile } from "../../config/sources";
 import { renderHostFiles } from "../render/host-files";
 import { plainTargets } from "../render/plain-targets";
 import { HostFile } from "../render/types";
@@ -78,6 +78,10 @@ export function main(argv: string[], env: NodeJS.ProcessEnv = process.env): numb
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`${file}: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof StackFileError) {
+      process.stderr.write(`${e.message}\n`);
       return 1;
     }
     throw e;
