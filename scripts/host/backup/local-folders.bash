@@ -33,8 +33,10 @@ write_linked_snapshot() {
   # The databases are fresh copies each run; rsync's quick check (size and mtime) could take a
   # changed one made in the same second at the same size for unchanged and link the old one.
   # So they are never linked: the first pass leaves them out, the second copies them. The
-  # same holds for the manifest and the hash list, written anew each run.
-  local -a args=(-a --numeric-ids --stats --exclude "/$MANIFEST" --exclude "/$HASHES") db_only=(-a --numeric-ids --include "/$MANIFEST" --include "/$HASHES" --include /data/) f
+  # same holds for the manifest and the hash list, written anew each run. Other files are
+  # compared to the nanosecond (--modify-window=-1): a segment file rewritten at the same size
+  # within the second of its last copy must not be linked to that copy.
+  local -a args=(-a --numeric-ids --stats --modify-window=-1 --exclude "/$MANIFEST" --exclude "/$HASHES") db_only=(-a --numeric-ids --include "/$MANIFEST" --include "/$HASHES" --include /data/) f
   sqlite_files
   for f in "${SQLITE_FILES[@]}"; do
     args+=(--exclude "/data/$f")
