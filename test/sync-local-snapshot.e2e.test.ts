@@ -74,7 +74,7 @@ describe("method sync", () => {
     expect(rowCounts(path.join(restored, "webui.db"), ["chat"]).chat).toBe(rowCounts(path.join(sandbox.dataDir, "webui.db"), ["chat"]).chat);
     if (kind === "local") {
       const mirror = path.join(sandbox.root, "mirror", "web1", "nightly", "current");
-      expect(fs.readdirSync(mirror).sort()).toEqual(["data", "manifest.json"]);
+      expect(fs.readdirSync(mirror).sort()).toEqual(["data", "files.sha256", "manifest.json"]);
     }
     await sandbox.ok(["verify", "nightly"]);
     const bad = await sandbox.run(["restore", "nightly", "--snapshot", "open-webui-backup-20240101T000000Z", "--to", path.join(sandbox.root, "x")]);

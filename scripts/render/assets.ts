@@ -24,6 +24,7 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/sqlite.bash",
   "backup/staging.bash",
   "backup/manifest.bash",
+  "backup/hashes.bash",
   "backup/targets.bash",
   "backup/local-folders.bash",
   ...JOB_METHODS.map((method) => `backup/methods/${method}.bash`),

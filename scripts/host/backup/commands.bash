@@ -31,6 +31,7 @@ cmd_run() {
       stage "$data" "$stage_dir"
       # Containers come back as soon as the local copy exists, not after the upload.
       if ((${#SUSPENDED[@]} > 0)); then resume_containers; fi
+      record_hashes "$data" "$stage_dir"
       write_manifest "$stage_dir" "$started"
       log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $(($(date -u +%s) - started)) s"
     )
@@ -135,7 +136,10 @@ cmd_restore() {
   if [[ -n "$TO_ARG" ]]; then
     restore_into "$t" "$snapshot" "$TO_ARG"
     show_manifest "$TO_ARG.manifest.json"
-    rm -f -- "$TO_ARG.manifest.json"
+    local files_ok=1
+    check_tree "$TO_ARG" "$TO_ARG.manifest.json" || files_ok=""
+    rm -f -- "$TO_ARG.manifest.json" "$TO_ARG.$HASHES"
+    [[ -n "$files_ok" ]] || die "restored into $TO_ARG, but the files do not match the backup's recorded sha256 (see above); do not use this copy"
     check_databases "$TO_ARG" require || die "restored into $TO_ARG, but integrity_check failed (see above)"
     log "restored $snapshot from $t into $TO_ARG ($(files_of "$TO_ARG") files)"
     return 0
@@ -148,9 +152,10 @@ cmd_restore() {
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   incoming="$data.restore-$stamp"
   safety="$data.before-restore-$stamp"
-  CLEANUP_DIRS+=("$incoming" "$incoming.manifest.json")
+  CLEANUP_DIRS+=("$incoming" "$incoming.manifest.json" "$incoming.$HASHES")
   restore_into "$t" "$snapshot" "$incoming"
   show_manifest "$incoming.manifest.json"
+  check_tree "$incoming" "$incoming.manifest.json" || die "the restored copy does not match the backup's recorded sha256; the live data was not touched"
   check_databases "$incoming" require || die "the restored copy fails integrity_check; the live data was not touched"
   suspend_containers stop
   mkdir -- "$safety"
@@ -177,6 +182,7 @@ cmd_verify() {
     set -e
     restore_into "$t" latest "$scratch/data"
     show_manifest "$scratch/data.manifest.json"
+    check_tree "$scratch/data" "$scratch/data.manifest.json"
     check_databases "$scratch/data" require
   )
   status=$?

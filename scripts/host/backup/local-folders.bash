@@ -32,8 +32,11 @@ write_linked_snapshot() {
   newest=$(local_complete "$root" | tail -n 1)
   # The databases are fresh copies each run; rsync's quick check (size and mtime) could take a
   # changed one made in the same second at the same size for unchanged and link the old one.
-  # So they are never linked: the first pass leaves them out, the second copies them.
-  local -a args=(-a --numeric-ids --stats) db_only=(-a --numeric-ids --include /data/) f
+  # So they are never linked: the first pass leaves them out, the second copies them. The
+  # same holds for the manifest and the hash list, written anew each run. Other files are
+  # compared to the nanosecond (--modify-window=-1): a segment file rewritten at the same size
+  # within the second of its last copy must not be linked to that copy.
+  local -a args=(-a --numeric-ids --stats --modify-window=-1 --exclude "/$MANIFEST" --exclude "/$HASHES") db_only=(-a --numeric-ids --include "/$MANIFEST" --include "/$HASHES" --include /data/) f
   sqlite_files
   for f in "${SQLITE_FILES[@]}"; do
     args+=(--exclude "/data/$f")
@@ -49,6 +52,8 @@ write_linked_snapshot() {
   db_bytes=$(du -cb -- "${SQLITE_FILES[@]/#/$partial/data/}" 2>/dev/null | tail -n 1 | cut -f1) || db_bytes=0
   copied=$((${copied:-0} + ${db_bytes:-0}))
   [[ -f "$partial/$MANIFEST" && -d "$partial/data" ]] || die "$t: the copy holds no $MANIFEST and data/"
+  # Files hard-linked to the newest snapshot keep their inode, so only new ones are read.
+  check_tree "$partial/data" "$partial/$MANIFEST" "$(hash_cache "$JOB@$t")" || die "$t: the copy does not match its recorded sha256; kept as ${partial##*/} until the next run"
   check_databases "$partial/data" require || die "$t: the copy fails integrity_check; kept as ${partial##*/} until the next run"
   sync
   mv -T -- "$partial" "$root/$folder"

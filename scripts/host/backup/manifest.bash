@@ -48,6 +48,8 @@ write_manifest() {
     printf '  "created": %s,\n' "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")"
     printf '  "files": %s,\n' "$(files_of "$stage_dir/data")"
     printf '  "bytes": %s,\n' "$(bytes_of "$stage_dir/data")"
+    # The sha256 of the hash list beside the manifest (see hashes.bash); empty when there is none.
+    printf '  "filesSha256": %s,\n' "$(json_string "$([[ ! -f "$stage_dir/$HASHES" ]] || sha256_of "$stage_dir/$HASHES")")"
     printf '  "schemaRevision": %s,\n' "$(json_string "$(schema_revision "$stage_dir/data/webui.db")")"
     printf '  "chromaVersion": %s,\n' "$(json_string "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")")"
     printf '  "image": %s,\n' "$(json_string "$image")"

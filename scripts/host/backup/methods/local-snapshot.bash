@@ -24,4 +24,5 @@ restore_local_snapshot() {
   log "$t: restoring $snapshot"
   rsync -a --numeric-ids -- "$root/$snapshot/data/" "$dest/"
   cp -- "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
+  [[ ! -f "$root/$snapshot/$HASHES" ]] || cp -- "$root/$snapshot/$HASHES" "$dest.$HASHES"
 }

@@ -55,4 +55,5 @@ restore_restic() {
   [[ -d "$work/data" ]] || die "$t: snapshot $snapshot holds no data/ folder"
   mv -T -- "$work/data" "$dest"
   [[ ! -f "$work/$MANIFEST" ]] || cp -- "$work/$MANIFEST" "$dest.manifest.json"
+  [[ ! -f "$work/$HASHES" ]] || cp -- "$work/$HASHES" "$dest.$HASHES"
 }

@@ -24,6 +24,7 @@ ship_snapshot() {
   # rclone copy already compared each file's hash after its transfer; this pass proves every
   # staged file arrived, at its size, without reading all of them a second time.
   rclone check --one-way --size-only "$stage_dir/data" "$root/$folder/data" 2>/dev/null || die "$t: uploaded files differ from the staged copy"
+  rclone copyto "$stage_dir/$HASHES" "$root/$folder/$HASHES"
   rclone copyto "$stage_dir/$MANIFEST" "$root/$folder/$MANIFEST"
   log "$t: $folder uploaded and checked"
 
@@ -70,4 +71,5 @@ restore_snapshot() {
   log "$t: restoring $snapshot"
   rclone copy "$root/$snapshot/data" "$dest"
   rclone copyto "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
+  fetch_hash_list "$root/$snapshot" "$dest"
 }

@@ -12,6 +12,7 @@ ship_sync() {
   log "$t: syncing the mirror at $root"
   rclone sync "$stage_dir/data" "$root/data"
   rclone check --one-way "$stage_dir/data" "$root/data" 2>/dev/null || die "$t: the mirror differs from the staged copy"
+  rclone copyto "$stage_dir/$HASHES" "$root/$HASHES"
   rclone copyto "$stage_dir/$MANIFEST" "$root/$MANIFEST"
   log "$t: mirror synced and checked"
 }
@@ -37,4 +38,5 @@ restore_sync() {
   rclone copyto "$root/$MANIFEST" "$dest.manifest.json" 2>/dev/null || die "$t: the mirror has no manifest: it was never completed, or the last sync did not finish"
   log "$t: restoring the mirror"
   rclone copy "$root/data" "$dest"
+  fetch_hash_list "$root" "$dest"
 }

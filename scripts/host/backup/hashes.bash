@@ -1,0 +1,158 @@
+# Part: hashes. A sha256 of every file of a backup, and the check of a restored tree against them.
+
+# The list is files.sha256 in sha256sum's own format, paths relative to data/, kept next to
+# manifest.json, which records the list's own sha256 (filesSha256) and goes up last. So a
+# copy can also be checked by hand: cd data && sha256sum -c ../files.sha256. A restore fetches
+# it beside the restored tree as <dir>.files.sha256, like <dir>.manifest.json.
+readonly HASHES=files.sha256
+# How many file names a failed check names before it only counts them.
+readonly CHECK_NAMES_SHOWN=10
+
+# hash_cache <name>: a cache of sha256s under the state directory ("<job>" for the staged
+# tree, "<job>@<target>" for the copies a target keeps on this host).
+hash_cache() { printf '%s/hashes/%s.sha256cache' "$OWB_STATE_DIR" "$1"; }
+
+# hash_list_of <manifest>: the path of the hash list that belongs to a manifest:
+# <dir>/manifest.json -> <dir>/files.sha256, <dest>.manifest.json -> <dest>.files.sha256.
+hash_list_of() { printf '%s%s' "${1%"$MANIFEST"}" "$HASHES"; }
+
+# sha256_of <file>: the file's sha256, hex.
+sha256_of() { sha256sum <"$1" | cut -c1-64; }
+
+# The cache: NUL-terminated records "<path>\2<size> <mtime> <dev:inode>\1<sha256>", sorted.
+# \1 and \2 split fields for join (which cannot split on a newline) and sort below every byte
+# of a path, so a plain sort orders records by their key. Only paths that sha256sum prints as
+# they are (no backslash, newline or carriage return) and that hold neither \1 nor \2 are
+# cached; the rare others are read every time.
+readonly S1=$'\001' S2=$'\002'
+
+# glob_quote <text>: the text as a find -path pattern that matches only itself.
+glob_quote() { printf '%s' "$1" | sed 's/[][*?\\]/\\&/g'; }
+
+# hash_tree <tree> [<cache file> <origin dir>]: sha256sum lines for every file under <tree>,
+# sorted by path. Without a cache every file is read. With one, a file keeps the sha256 the
+# cache recorded when its origin (the same path under <origin dir>) still has the size, mtime,
+# device and inode recorded with it, and the file itself still has its origin's size and
+# mtime: a copy taken while its origin changed keeps the older mtime, so it is read, and
+# never cached. Any other file, and every database (a fresh copy each run), is read, by as few
+# sha256sum processes as xargs needs; the cache is then rewritten. Staged files are hard links
+# to, or copies of, the data directory's files, so <origin dir> is the data directory for a
+# staged tree and the tree itself for a copy a target keeps here.
+hash_tree() {
+  local tree=$1 cache=${2:-} origin=${3:-} work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/openwebui-backup-hash.XXXXXX")
+  CLEANUP_DIRS+=("$work")
+  if ! hash_tree_steps "$tree" "$cache" "$origin" "$work"; then
+    rm -rf -- "$work"
+    return 1
+  fi
+  rm -rf -- "$work"
+}
+
+hash_tree_steps() {
+  local tree=$1 cache=$2 origin=$3 work=$4 f read_count reused_count
+  (cd -- "$tree" && find . -type f -printf '%P\0') | sort -z >"$work/files" || return 1
+  : >"$work/ids"
+  : >"$work/reused"
+  if [[ -n "$cache" ]]; then
+    local -a cacheable=(-type f ! -name '*\\*' ! -name $'*\n*' ! -name $'*\r*' ! -name "*${S1}*" ! -name "*${S2}*")
+    sqlite_files
+    for f in "${SQLITE_FILES[@]}"; do cacheable+=(! -path "./$(glob_quote "$f")"); done
+    # "<path>\2<size> <mtime> <dev:inode>" (inode: the origin's) of each file whose origin has
+    # its size and mtime.
+    (cd -- "$tree" && find . "${cacheable[@]}" -printf "%P${S2}%s %T@\\0") | sort -z >"$work/tree" || return 1
+    (cd -- "$origin" && find . "${cacheable[@]}" -printf "%P${S2}%s %T@${S1}%D:%i\\0") | sort -z |
+      join -z -t "$S1" -- "$work/tree" - | tr "$S1" ' ' >"$work/ids" || return 1
+    # Where the cache has the same key, its sha256 stands: "<sha256>  <path>".
+    if [[ -f "$cache" ]]; then
+      join -z -t "$S1" -- "$work/ids" "$cache" | sed -z "s/^\([^${S2}]*\)${S2}[^${S1}]*${S1}\(.*\)\$/\2  \1/" >"$work/reused" || return 1
+    fi
+  fi
+  # Every other file is read; sha256sum prints one line a file, in order, escaping odd names.
+  sed -z 's/^.\{66\}//' -- "$work/reused" | sort -z | comm -z -23 -- "$work/files" - >"$work/todo" || return 1
+  (cd -- "$tree" && xargs -0 -r sha256sum --) <"$work/todo" >"$work/read" || return 1
+  read_count=$(tr -cd '\0' <"$work/todo" | wc -c)
+  reused_count=$(tr -cd '\0' <"$work/reused" | wc -c)
+  [[ "$(wc -l <"$work/read")" == "$read_count" ]] || return 1
+  # Sorted by path: with ' ' as the separator, key 2 is "" and then " <path>".
+  { tr '\0' '\n' <"$work/reused"; cat -- "$work/read"; } | sort -t ' ' -k2 || return 1
+  [[ -n "$cache" ]] || return 0
+  # The new cache: each line of a key in ids, "<sha256>  <path>" joined with "<path>\1<identity>".
+  { cat -- "$work/reused"; sed '/^\\/d' -- "$work/read" | tr '\n' '\0'; } |
+    sed -z "s/^\([0-9a-f]\{64\}\)  \(.*\)\$/\2${S1}\1/" | sort -z >"$work/lines" || return 1
+  tr "$S2" "$S1" <"$work/ids" | sort -z | join -z -t "$S1" -- - "$work/lines" | sed -z "s/${S1}/${S2}/" | sort -z >"$work/cache" || return 1
+  mkdir -p -- "${cache%/*}"
+  mv -f -- "$work/cache" "$cache.new" && mv -f -- "$cache.new" "$cache" || return 1
+  log "sha256: $((read_count + reused_count)) files, $read_count read, $reused_count unchanged since they were last hashed"
+}
+
+# record_hashes <data dir> <stage dir>: the staged tree's hash list, reading only what changed.
+record_hashes() {
+  local data=$1 stage_dir=$2
+  hash_tree "$stage_dir/data" "$(hash_cache "$JOB")" "$data" >"$stage_dir/$HASHES" || die "could not hash the staged files"
+}
+
+# check_tree <dir> <manifest> [<cache>]: every file under <dir> against the backup's hash
+# list (found beside the manifest); the cache, for a copy kept on this host, spares reading
+# files already checked. A backup made before hash lists existed is only warned about: the
+# databases' integrity check is then all that stands.
+check_tree() {
+  local dir=$1 manifest=$2 cache=${3:-} hashes expected
+  hashes=$(hash_list_of "$manifest")
+  expected=$(manifest_field "$manifest" filesSha256)
+  if [[ -z "$expected" ]]; then
+    log "warning: this backup records no file hashes (made before they were added); only the databases' integrity is checked"
+    return 0
+  fi
+  [[ -f "$hashes" ]] || { log "file check FAILED: the backup's $HASHES is missing"; return 1; }
+  [[ "$(sha256_of "$hashes")" == "$expected" ]] || { log "file check FAILED: the backup's $HASHES is damaged (its sha256 is not the one in the manifest)"; return 1; }
+  compare_tree "$dir" "$hashes" "$cache"
+}
+
+# line_names: the (escaped) file names of sha256sum lines.
+line_names() { sed 's/^\\\{0,1\}[0-9a-f]\{64\}  //'; }
+
+# compare_tree <dir> <hash list> [<cache>]: fails on a file whose sha256 differs, a listed file
+# that is missing and a file the list does not name; logs the first CHECK_NAMES_SHOWN names.
+compare_tree() {
+  local dir=$1 hashes=$2 cache=${3:-} work recorded differ missing extra problems
+  work=$(mktemp -d "${TMPDIR:-/tmp}/openwebui-backup-check.XXXXXX")
+  CLEANUP_DIRS+=("$work")
+  if ! hash_tree "$dir" "$cache" "$dir" >"$work/found"; then
+    log "file check FAILED: could not read every file under $dir"
+    rm -rf -- "$work"
+    return 1
+  fi
+  sort -o "$work/found" -- "$work/found"
+  sort -o "$work/recorded" -- "$hashes"
+  # A name whose line is on one side only: on both sides it differs, else missing or extra.
+  comm -23 -- "$work/recorded" "$work/found" | line_names | sort >"$work/was"
+  comm -13 -- "$work/recorded" "$work/found" | line_names | sort >"$work/now"
+  {
+    comm -12 -- "$work/was" "$work/now" | sed 's/^/differs: /'
+    comm -23 -- "$work/was" "$work/now" | sed 's/^/missing: /'
+    comm -13 -- "$work/was" "$work/now" | sed 's/^/not in the backup: /'
+  } >"$work/problems"
+  recorded=$(wc -l <"$work/recorded")
+  problems=$(wc -l <"$work/problems")
+  if ((problems == 0)); then
+    log "file check: all $recorded files match their recorded sha256"
+    rm -rf -- "$work"
+    return 0
+  fi
+  differ=$(grep -c '^differs: ' "$work/problems" || true)
+  missing=$(grep -c '^missing: ' "$work/problems" || true)
+  extra=$((problems - differ - missing))
+  log "file check FAILED: $differ differ, $missing missing, $extra not in the backup, of $recorded recorded files"
+  local shown
+  while IFS= read -r shown; do log "  $shown"; done < <(head -n "$CHECK_NAMES_SHOWN" -- "$work/problems")
+  ((problems <= CHECK_NAMES_SHOWN)) || log "  … and $((problems - CHECK_NAMES_SHOWN)) more"
+  rm -rf -- "$work"
+  return 1
+}
+
+# fetch_hash_list <rclone folder> <dest>: the backup's hash list beside a restored tree, when
+# the backup has one; whether it must have one is check_tree's decision, from the manifest.
+fetch_hash_list() {
+  rclone copyto "$1/$HASHES" "$2.$HASHES" 2>/dev/null || rm -f -- "$2.$HASHES"
+}
