@@ -17,6 +17,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { StackConfig, HostConfig, NotifyConfig } from "../config/schema";
+import { resticPasswordSource } from "../config/restic-passwords";
 import { renderHostFiles } from "../scripts/render/host-files";
 import { uninstallerPath } from "../scripts/render/installer";
 import { shellQuote } from "../scripts/render/shell";
@@ -72,7 +73,7 @@ export interface BackupJobsArgs {
   /** Every target the host's jobs name, resolved; managed buckets and keys may be Outputs. */
   readonly targets: pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>;
   readonly notify: pulumi.Input<NotifyConfig>;
-  /** Required when a job uses restic. */
+  /** This host's restic password; required when a job uses restic. */
   readonly resticPassword?: pulumi.Input<string | undefined>;
   /** Written into every file's header; default the current stack. */
   readonly stack?: pulumi.Input<string>;
@@ -131,9 +132,18 @@ export function connectionOf(c: NonNullable<HostConfig["connection"]>): BackupJo
   return { host: c.host, user: c.user, port: c.port, ...(c.privateKey !== undefined ? { privateKey: pulumi.secret(c.privateKey) } : {}) };
 }
 
+/** A host's restic password as a secret: the one given, else the configured one, else none. */
+function resticPasswordOf(cfg: StackConfig, hostName: string, given?: Record<string, pulumi.Input<string>>): pulumi.Output<string> | undefined {
+  if (given?.[hostName] !== undefined) return pulumi.secret(given[hostName]);
+  const source = resticPasswordSource(cfg, hostName);
+  return source.kind === "generated" ? undefined : pulumi.secret(source.value);
+}
+
 export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions {
   /** Connections that override `hosts[].connection`, by host name (e.g. a provisioned instance's address). */
   readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
+  /** Restic passwords by host name (see components/restic-passwords.ts); absent for a host: the configured one, if any. */
+  readonly resticPasswords?: Record<string, pulumi.Input<string>>;
 }
 
 /**
@@ -145,7 +155,7 @@ export function deployBackupJobs(
   targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   opts: DeployBackupJobsOptions = {},
 ): Record<string, BackupJobs> {
-  const { connections, ...resourceOpts } = opts;
+  const { connections, resticPasswords, ...resourceOpts } = opts;
   const result: Record<string, BackupJobs> = {};
   for (const host of cfg.hosts) {
     if (host.jobs.length === 0) continue;
@@ -155,7 +165,7 @@ export function deployBackupJobs(
         host,
         targets: targetsFor(host.name),
         notify: cfg.notify,
-        resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword),
+        resticPassword: resticPasswordOf(cfg, host.name, resticPasswords),
         connection: connections?.[host.name],
       },
       resourceOpts,

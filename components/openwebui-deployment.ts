@@ -5,6 +5,7 @@
  *   hosts[].provision.aws ──► Ec2Host ──address──► OpenWebUIStack (Docker provider)
  *                                   └────address──► BackupJobs (SSH connection)
  *   targets.*.managed ──► S3/B2 buckets + per-host keys ──► BackupJobs (env file, secret)
+ *   hosts with restic jobs ──► per-host restic password (generated unless configured) ──► BackupJobs
  *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +13,8 @@ import { HostConfig, StackConfig } from "../config/schema";
 import { BackupJobs, BackupJobsConnection, connectionOf, deployBackupJobs } from "./backup-jobs";
 import { deployHostProtection, hostProtectionOutputs } from "./host-snapshots";
 import { deployBackupTargets } from "./managed-targets";
+import { deployResticPasswords } from "./restic-passwords";
+import { sharedSecretWarnings } from "../config/restic-passwords";
 import { ProvisionedHost, deployOpenWebUIStacks, openwebuiStackOutputs } from "./openwebui-stack";
 
 export interface OpenWebUIDeployment {
@@ -24,6 +27,8 @@ export interface OpenWebUIDeployment {
   /** Per managed target: the bucket name. */
   readonly backupBuckets: Record<string, pulumi.Output<string>>;
   readonly backupJobs: Record<string, BackupJobs>;
+  /** Per host with restic jobs: its restic password, a secret (disaster recovery). */
+  readonly resticPasswords: Record<string, pulumi.Output<string>>;
 }
 
 /** SSH to a provisioned host: its address once booted, the configured user/key, or the image's login user. */
@@ -44,7 +49,10 @@ export function deployOpenWebUI(cfg: StackConfig): OpenWebUIDeployment {
 
   const stacks = deployOpenWebUIStacks(cfg, { provisioned });
   const targets = deployBackupTargets(cfg);
-  const backupJobs = deployBackupJobs(cfg, (hostName) => targets.resolvedTargetsFor(hostName), { connections });
+  // Per-host restic passwords, and a warning for every secret that hosts still share.
+  for (const warning of sharedSecretWarnings(cfg)) pulumi.log.warn(warning);
+  const resticPasswords = deployResticPasswords(cfg);
+  const backupJobs = deployBackupJobs(cfg, (hostName) => targets.resolvedTargetsFor(hostName), { connections, resticPasswords });
 
   return {
     openwebui: openwebuiStackOutputs(stacks),
@@ -52,5 +60,6 @@ export function deployOpenWebUI(cfg: StackConfig): OpenWebUIDeployment {
     hostProtection: hostProtectionOutputs(protection),
     backupBuckets: Object.fromEntries(Object.entries(targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupJobs,
+    resticPasswords,
   };
 }

@@ -184,6 +184,8 @@ export const hostSchema = strictObject({
   /** scheduler, randomizedDelaySec, restoreDrill: see config/schedule.ts. */
   ...hostScheduleShape,
   openwebui: openwebuiServiceSchema.optional(),
+  /** This host's restic password; absent: the stack's `resticPassword`, else one `pulumi up` generates. */
+  resticPassword: secretString.optional(),
   // Lazy: host-aws.ts imports helpers from this file.
   snapshots: z.lazy(() => hostSnapshotsSchema).optional(),
   provision: z.lazy(() => hostProvisionSchema).optional(),
@@ -205,6 +207,7 @@ export const stackConfigSchema = strictObject({
   targets: z.record(z.string(), targetSchema).default({}),
   hosts: z.array(hostSchema).min(1, { message: "needs at least one host" }),
   notify: notifySchema.default({}),
+  /** One password for every host without its own (`hosts[].resticPassword`); absent: generated per host. */
   resticPassword: secretString.optional(),
 });
 
