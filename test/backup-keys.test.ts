@@ -118,7 +118,10 @@ describe("the host command", () => {
     expect(code).toMatch(/^restic\(\) \{ command restic -o rclone\.args="serve restic --stdio" "\$@"; \}$/m);
     expect(code).toMatch(/s3 \| b2\) printf 'rclone:%s'/);
     expect(code).not.toMatch(/printf '(s3|b2):/);
-    // No restic call bypasses the function above.
+    // No restic call bypasses the function above: `command restic`, or a wrapper that runs
+    // the binary itself (timeout, env, nice, xargs, exec …), would start rclone with restic's
+    // default --b2-hard-delete. Such a wrapper must run a function that adds the option too.
     expect(code).not.toMatch(/command restic (?!-o rclone\.args)/);
+    expect(code.split("\n").filter((l) => /\b(timeout|env|nice|ionice|xargs|exec|nohup|setsid|stdbuf)(\s+(-\S+|\d\S*|[A-Z_]+=\S*|"\$[^"]*"))*\s+restic\s/.test(l))).toEqual([]);
   });
 });
