@@ -18,5 +18,10 @@ export const openwebuiSecretKeys = outputs.openwebuiSecretKeys;
 export const hostProtection = outputs.hostProtection;
 /** Per managed target: the bucket the stack created. */
 export const backupBuckets = outputs.backupBuckets;
+/**
+ * Per host with restic jobs: the password of its restic repositories (secret). Without it the
+ * backups cannot be read: keep a copy outside this stack, `pulumi stack output --show-secrets resticPasswords`.
+ */
+export const resticPasswords = outputs.resticPasswords;
 /** Per host: hash of the installed backup files (secret: it covers credentials). */
 export const backupFiles = outputs.backupFiles;

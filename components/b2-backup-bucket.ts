@@ -1,7 +1,7 @@
 /**
  * A Backblaze B2 bucket for backups: private, SSE-B2 encrypted, lifecycle rules per job
  * location, optional file lock, and one application key per host limited to the bucket and
- * the host's prefix, with only the capabilities its jobs need.
+ * the host's prefix, which can list, read, write and hide files but never delete a version.
  *
  * `b2CapabilitiesForHost`, `b2NamePrefixForHost` and `b2LifecycleRules` are pure and
  * table-tested; the component only wires resources.
@@ -10,7 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import * as b2 from "../sdks/b2";
 import { MANAGED_DEFAULTS } from "../config/targets";
-import { BackupLocation, commonPrefix, deletePrefixes } from "./backup-access";
+import { BackupLocation, commonPrefix } from "./backup-access";
 
 export interface B2LifecycleSettings {
   /** Hides current files; applied only under snapshot locations, never under restic. */
@@ -43,13 +43,15 @@ export interface B2HostCredentials {
 // ---------------------------------------------------------------- pure planning
 
 /**
- * What a host's key may do: find its bucket, list, read and write files, and delete only
- * when one of its jobs prunes or (restic) removes its lock files.
+ * What a host's key may do: find its bucket, list, read and write files. Never `deleteFiles`
+ * (b2_delete_file_version), whatever its jobs prune: every removal a host makes is a hide
+ * (b2_hide_file, which `writeFiles` allows; rclone's B2 backend hides unless told to hard-delete),
+ * and hidden versions go only by the bucket's lifecycle rules (`daysFromHidingToDeleting`).
+ * So a stolen host key can hide files, never destroy a version. Nor does it get a capability
+ * that changes the bucket, its keys, or file lock retention.
  */
-export function b2CapabilitiesForHost(locations: readonly BackupLocation[]): string[] {
-  const capabilities = ["listBuckets", "listFiles", "readFiles", "writeFiles"];
-  if (locations.some((l) => deletePrefixes(l).length > 0)) capabilities.push("deleteFiles");
-  return capabilities;
+export function b2CapabilitiesForHost(_locations: readonly BackupLocation[]): string[] {
+  return ["listBuckets", "listFiles", "readFiles", "writeFiles"];
 }
 
 /**

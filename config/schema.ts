@@ -52,6 +52,8 @@ export const hostSchema = strictObject({
   /** scheduler, randomizedDelaySec, restoreDrill: see config/schedule.ts. */
   ...hostScheduleShape,
   openwebui: openwebuiServiceSchema.optional(),
+  /** This host's restic password; absent: the stack's `resticPassword`, else one `pulumi up` generates. */
+  resticPassword: secretString.optional(),
   snapshots: hostSnapshotsSchema.optional(),
   provision: hostProvisionSchema.optional(),
 }).transform((host, ctx) => ({
@@ -72,6 +74,7 @@ export const stackConfigSchema = strictObject({
   targets: z.record(z.string(), targetSchema).default({}),
   hosts: z.array(hostSchema).min(1, { message: "needs at least one host" }),
   notify: notifySchema.default({}),
+  /** One password for every host without its own (`hosts[].resticPassword`); absent: generated per host. */
   resticPassword: secretString.optional(),
 });
 

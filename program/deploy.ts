@@ -9,6 +9,7 @@
  *                                                                     └─► BackupJobs (installer over SSH)
  *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
  *   targets.*.managed ──► S3/B2 buckets + a key per host ──────────────► BackupJobs (env file, secret)
+ *   hosts with restic jobs ──► a restic password per host (generated unless configured) ──► BackupJobs
  *
  * `index.ts` calls `deployStack` and exports `stackOutputs`. The `deploy…` functions at the end
  * run one of the per-host steps for every host, so the component tests can drive each alone.
@@ -24,6 +25,8 @@ import { Ec2Host, SSH_PORT } from "../components/ec2-host";
 import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
 import { hostLocationsOnTarget, resolvedTarget } from "../components/managed-targets";
 import { OpenWebUIStack } from "../components/openwebui-stack";
+import { deployResticPasswords } from "../components/restic-passwords";
+import { resticPasswordSource, sharedSecretWarnings } from "../config/restic-passwords";
 import { S3BackupBucket } from "../components/s3-backup-bucket";
 import { SshEndpoint, configuredEndpoint } from "../components/ssh-endpoint";
 
@@ -112,18 +115,22 @@ function deployOpenWebUIOn(host: HostConfig, service: OpenWebUIServiceConfig, ac
   );
 }
 
+/** A host's restic password as a secret: the generated one if given, else the configured one, else none. */
+function resticPasswordOf(cfg: StackConfig, hostName: string, generated?: Record<string, pulumi.Input<string>>): pulumi.Output<string> | undefined {
+  if (generated?.[hostName] !== undefined) return pulumi.secret(generated[hostName]);
+  const source = resticPasswordSource(cfg, hostName);
+  return source.kind === "generated" ? undefined : pulumi.secret(source.value);
+}
+
 function deployBackupJobsOn(
   host: HostConfig,
   cfg: StackConfig,
   targets: pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   connection: pulumi.Input<BackupJobsConnection> | undefined,
+  resticPassword: pulumi.Input<string> | undefined,
   opts: pulumi.ComponentResourceOptions,
 ): BackupJobs {
-  return new BackupJobs(
-    `backup-jobs-${host.name}`,
-    { host, targets, notify: cfg.notify, resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword), connection },
-    opts,
-  );
+  return new BackupJobs(`backup-jobs-${host.name}`, { host, targets, notify: cfg.notify, resticPassword, connection }, opts);
 }
 
 // ---------------------------------------------------------------- managed targets
@@ -180,20 +187,28 @@ export interface StackDeployment {
   /** By host name, every host of the config. */
   readonly hosts: Readonly<Record<string, HostResources>>;
   readonly targets: BackupTargets;
+  /** Per host with restic jobs: its restic password, a secret (for disaster recovery). */
+  readonly resticPasswords: Readonly<Record<string, pulumi.Output<string>>>;
 }
 
 export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } = {}): StackDeployment {
   const stack = opts.stack ?? pulumi.getStack();
   const targets = deployBackupTargets(cfg);
+  // A restic password per host, and a warning for every secret that hosts still share.
+  for (const warning of sharedSecretWarnings(cfg)) pulumi.log.warn(warning);
+  const generated = deployResticPasswords(cfg);
   const hosts: Record<string, HostResources> = {};
+  const resticPasswords: Record<string, pulumi.Output<string>> = {};
   for (const host of cfg.hosts) {
+    const resticPassword = resticPasswordOf(cfg, host.name, generated);
+    if (resticPassword && host.jobs.some((j) => j.method === "restic")) resticPasswords[host.name] = resticPassword;
     const { ec2, snapshotPolicy } = deployMachine(host, stack);
     const access = hostAccess(host, ec2 && provisionedHost(ec2));
     const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access) : undefined;
-    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, { dependsOn: access.dependsOn }) : undefined;
+    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, resticPassword, { dependsOn: access.dependsOn }) : undefined;
     hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs };
   }
-  return { hosts, targets };
+  return { hosts, targets, resticPasswords };
 }
 
 /** A host's instance and snapshot policy as plain outputs: ids and addresses, nothing secret. */
@@ -227,6 +242,7 @@ export function stackOutputs(d: StackDeployment) {
     hostProtection,
     backupBuckets: Object.fromEntries(Object.entries(d.targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupFiles,
+    resticPasswords: d.resticPasswords,
   };
 }
 
@@ -282,6 +298,8 @@ export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOpt
 export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions {
   /** Connections that override `hosts[].connection`, by host name. */
   readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
+  /** Restic passwords by host name (components/restic-passwords.ts); absent for a host: the configured one, if any. */
+  readonly resticPasswords?: Record<string, pulumi.Input<string>>;
 }
 
 /**
@@ -293,11 +311,11 @@ export function deployBackupJobs(
   targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   opts: DeployBackupJobsOptions = {},
 ): Record<string, BackupJobs> {
-  const { connections, ...resourceOpts } = opts;
+  const { connections, resticPasswords, ...resourceOpts } = opts;
   const result: Record<string, BackupJobs> = {};
   for (const host of cfg.hosts) {
     if (host.jobs.length === 0) continue;
-    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resourceOpts);
+    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resticPasswordOf(cfg, host.name, resticPasswords), resourceOpts);
   }
   return result;
 }

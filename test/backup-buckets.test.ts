@@ -84,15 +84,20 @@ describe("s3PolicyForHost", () => {
 
 describe("b2CapabilitiesForHost", () => {
   const READ_WRITE = ["listBuckets", "listFiles", "readFiles", "writeFiles"];
+  // Every removal a host makes on B2 is a hide (b2_hide_file needs writeFiles only); versions
+  // go only by the bucket's lifecycle rules. So no job, however it prunes, gets deleteFiles.
   it.each([
-    ["restic", [restic("web1/db")], [...READ_WRITE, "deleteFiles"]],
-    ["restic without pruning (locks)", [resticNoPrune("web1/db")], [...READ_WRITE, "deleteFiles"]],
-    ["snapshot with keep", [snapshot("web1/files", 3)], [...READ_WRITE, "deleteFiles"]],
-    ["snapshot without keep", [snapshot("web1/files")], READ_WRITE],
-    ["two write-only snapshots", [snapshot("web1/a"), snapshot("web1/b")], READ_WRITE],
-    ["sync (removes deleted files from its mirror)", [{ location: "web1/mirror", method: "sync", retention: {} } as BackupLocation], [...READ_WRITE, "deleteFiles"]],
-  ])("%s", (_what, locations, expected) => {
-    expect(b2CapabilitiesForHost(locations)).toEqual(expected);
+    ["restic", [restic("web1/db")]],
+    ["restic without pruning (locks)", [resticNoPrune("web1/db")]],
+    ["snapshot with keep", [snapshot("web1/files", 3)]],
+    ["snapshot without keep", [snapshot("web1/files")]],
+    ["two write-only snapshots", [snapshot("web1/a"), snapshot("web1/b")]],
+    ["sync (removes deleted files from its mirror)", [{ location: "web1/mirror", method: "sync", retention: {} } as BackupLocation]],
+    ["every method at once", [restic("web1/db"), snapshot("web1/files", 3), { location: "web1/mirror", method: "sync", retention: {} } as BackupLocation]],
+  ])("%s: list, read, write (hide), never delete", (_what, locations) => {
+    const capabilities = b2CapabilitiesForHost(locations);
+    expect(capabilities).toEqual(READ_WRITE);
+    expect(capabilities.filter((c) => /delete|bypass|retention|legalhold|writeBucket|writeKeys/i.test(c))).toEqual([]);
   });
 });
 
@@ -335,9 +340,10 @@ describe("B2BackupBucket", () => {
 
   it("gives each host a key limited to the bucket, its prefix and its jobs' needs", () => {
     const keys = Object.fromEntries(resourcesOfType("b2:index/applicationKey:ApplicationKey").map((r) => [r.name, r.inputs]));
+    // web1 prunes (keep: 14) and still gets no deleteFiles: its prunes are hides.
     expect(keys["offsite-b2-web1"]).toEqual({
       keyName: "offsite-b2-web1",
-      capabilities: ["listBuckets", "listFiles", "readFiles", "writeFiles", "deleteFiles"],
+      capabilities: ["listBuckets", "listFiles", "readFiles", "writeFiles"],
       bucketIds: ["offsite-b2-bucket-bid"],
       namePrefix: "web1/",
     });

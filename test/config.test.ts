@@ -52,6 +52,12 @@ describe("a valid config", () => {
     expect(cfg.hosts[0].paths.command).toBe("/usr/local/sbin/openwebui-backup");
     expect(cfg.notify).toEqual({});
   });
+
+  it("restic without any password: pulumi up generates one per host", () => {
+    const raw = base() as any;
+    delete raw.resticPassword;
+    expect(parseStackConfig(raw).resticPassword).toBeUndefined();
+  });
 });
 
 describe("bad configs are refused with the field path and what is accepted", () => {
@@ -86,7 +92,8 @@ describe("bad configs are refused with the field path and what is accepted", () 
     ["snapshot without keep", (c) => (c.hosts[0].jobs[1].retention = { daily: 3 }), "hosts[0].jobs[1].retention.keep: required for method snapshot"],
     ["snapshot with calendar retention", (c) => (c.hosts[0].jobs[1].retention = { keep: 3, weekly: 2 }), "hosts[0].jobs[1].retention.weekly: method snapshot accepts only keep"],
     ["restic without retention", (c) => (c.hosts[0].jobs[0].retention = {}), "hosts[0].jobs[0].retention: method restic needs at least one of keep, hourly, daily, weekly, monthly, yearly"],
-    ["restic without password", (c) => delete (c as any).resticPassword, "resticPassword: required because hosts[0].jobs[0] uses method restic"],
+    ["a host password on a host without restic", (c) => ((c.hosts[0].resticPassword = "mine"), (c.hosts[0].jobs = [c.hosts[0].jobs[1]])), 'hosts[0].resticPassword: host "web1" has no restic job to use it'],
+    ["an empty host password", (c) => (c.hosts[0].resticPassword = ""), "hosts[0].resticPassword: must not be empty"],
     ["no targets in a job", (c) => (c.hosts[0].jobs[0].targets = []), "hosts[0].jobs[0].targets: needs at least one target"],
     ["a target listed twice", (c) => (c.hosts[0].jobs[0].targets = ["nas", "nas"]), "hosts[0].jobs[0].targets: lists a target twice"],
     ["duplicate job names", (c) => (c.hosts[0].jobs[1].name = "nightly"), 'hosts[0].jobs[1].name: duplicate job name "nightly" on host "web1"'],
@@ -116,10 +123,10 @@ describe("bad configs are refused with the field path and what is accepted", () 
   it("lists every problem at once, not only the first", () => {
     const problems = problemsOf((c) => {
       c.hosts[0].jobs[0].targets[1] = "nass";
-      delete (c as any).resticPassword;
+      c.hosts[0].jobs[1].retention = { daily: 3 };
     });
     expect(problems).toEqual(
-      expect.arrayContaining([expect.stringContaining('unknown target "nass"'), expect.stringContaining("resticPassword: required because")]),
+      expect.arrayContaining([expect.stringContaining('unknown target "nass"'), expect.stringContaining("hosts[0].jobs[1].retention.keep: required")]),
     );
   });
 

@@ -16,6 +16,7 @@ export function jobProblems(cfg: StackConfig): ConfigProblem[] {
     const hp = `hosts[${hi}]`;
     if (hostNames.has(host.name)) add(`${hp}.name`, `duplicate host name "${host.name}"`);
     hostNames.add(host.name);
+    if (host.resticPassword && !host.jobs.some((j) => j.method === "restic")) add(`${hp}.resticPassword`, `host "${host.name}" has no restic job to use it (remove it)`);
     const jobNames = new Set<string>();
     host.jobs.forEach((job, ji) => {
       const jp = `${hp}.jobs[${ji}]`;
@@ -44,7 +45,6 @@ export function jobProblems(cfg: StackConfig): ConfigProblem[] {
         if (r.keep === undefined && calendarKeys.length === 0) {
           add(`${jp}.retention`, "method restic needs at least one of keep, hourly, daily, weekly, monthly, yearly");
         }
-        if (!cfg.resticPassword) add("resticPassword", `required because ${jp} uses method restic (set it with: pulumi config set --secret openwebui:resticPassword …)`);
       } else if (job.method === "sync") {
         // A mirror keeps one copy; history is the bucket's versioning and lifecycle.
         for (const k of [...(r.keep !== undefined ? (["keep"] as const) : []), ...calendarKeys]) add(`${jp}.retention.${k}`, "method sync keeps one mirror and no retention; history comes from bucket versioning (remove retention)");

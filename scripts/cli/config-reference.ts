@@ -145,6 +145,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   "hosts[].restoreDrill.job": "Which job to verify; default the host's first job.",
   "hosts[].restoreDrill.target": "Which target to restore from; default the job's first target.",
   "hosts[].openwebui": "Run Open WebUI (and optionally Ollama) on this host with Docker.",
+  "hosts[].resticPassword": "This host's restic password (only for a host with restic jobs); absent: the stack's `resticPassword`, else one `pulumi up` generates for this host. Set it with `pulumi config set --secret --path 'openwebui:hosts[0].resticPassword' …`.",
   "hosts[].openwebui.image": "Open WebUI image with a tag, digest preferred: `ghcr.io/open-webui/open-webui:v0.6.5@sha256:…`. `latest` is refused.",
   "hosts[].openwebui.port": "Host port Open WebUI is published on.",
   "hosts[].openwebui.bindAddress": "Address the port is published on; 127.0.0.1 so nothing is exposed by accident.",
@@ -199,7 +200,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   notify: "Where failures and successes are reported.",
   "notify.webhookUrl": "A URL that receives a JSON POST per run.",
   "notify.healthcheckUrl": "A healthchecks.io-style URL: pinged at start, on success, and at `/fail`.",
-  resticPassword: "Password of every restic repository; required when a job uses restic. Store it with `pulumi config set --secret`.",
+  resticPassword:
+    "One restic password for every host without its own `hosts[].resticPassword`; absent: `pulumi up` generates one per host (exported as the secret output `resticPasswords`). Shared by two or more hosts it draws a warning. Store it with `pulumi config set --secret`.",
 };
 
 // ---------------------------------------------------------------- walking the schema

@@ -10,6 +10,8 @@
  *    or is cut off mid-upload leaves no half-written object behind;
  *  - PUT/POST can be delayed (`slowWritesMs`) so a test can kill the server
  *    while an upload is in flight.
+ *  - optionally, every request is logged (method and URL), so a test can tell which
+ *    operations a client used (a plain DELETE or one that names a version);
  * and one fix to s3rver's store: delimiter listings name every folder under the
  * prefix, including folders that hold only sub-folders (s3rver 3.7 drops those).
  *
@@ -33,6 +35,8 @@ export interface S3ServerProcessOptions {
   spoolDir: string;
   port: number;
   slowWritesMs: number;
+  /** Append one JSON line per request here (see logRequests); absent: no log. */
+  requestLog?: string;
 }
 
 /** Messages the child sends to the parent. */
@@ -166,6 +170,36 @@ function completeBodiesOnly(options: S3ServerProcessOptions): Middleware {
   };
 }
 
+/** One line of the request log. */
+export interface S3LoggedRequest {
+  method: string;
+  /** Path and query as sent: `/bucket/key?versionId=…`. */
+  url: string;
+  /** A multi-object delete (POST ?delete) whose body names object versions. */
+  namesVersions?: boolean;
+}
+
+/**
+ * Koa middleware: appends every request to `file` before it is served, so a test can see
+ * which S3 operations a client used. A multi-object delete's body (small XML) is read here
+ * and handed on unchanged.
+ */
+function logRequests(file: string): Middleware {
+  return async (ctx, next) => {
+    const entry: S3LoggedRequest = { method: ctx.method, url: ctx.req.url ?? "" };
+    if (ctx.method === "POST" && /[?&]delete(=|&|$)/.test(entry.url)) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of ctx.req) chunks.push(chunk as Buffer);
+      const body = Buffer.concat(chunks);
+      entry.namesVersions = /<VersionId>/i.test(body.toString("utf8"));
+      const replay = requestWithBody(ctx.req, Readable.from([body]));
+      ctx.req = ctx.request.req = ctx.response.req = replay;
+    }
+    await fs.appendFile(file, `${JSON.stringify(entry)}\n`);
+    return next();
+  };
+}
+
 /** True when `dir` holds at least one object file, at any depth. */
 async function holdsAnObject(dir: string): Promise<boolean> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -222,6 +256,7 @@ async function main(): Promise<void> {
   });
   // First in the chain, before s3rver's authentication and routing.
   s3rver.middleware.unshift(completeBodiesOnly(options));
+  if (options.requestLog) s3rver.middleware.unshift(logRequests(options.requestLog));
 
   const server = http.createServer(s3rver.callback());
   server.keepAliveTimeout = 60_000;

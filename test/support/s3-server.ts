@@ -46,6 +46,8 @@ export interface StartS3ServerOptions {
   dataDir?: string;
   /** delay each PUT/POST by this many ms, to let a test kill the server mid-upload */
   slowWritesMs?: number;
+  /** Log every request (method and URL, one JSON line each) to this file; see S3LoggedRequest. */
+  requestLog?: string;
 }
 
 /** The one account s3rver knows. */
@@ -85,6 +87,7 @@ export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3
     spoolDir: path.join(workDir, "spool"),
     port: 0,
     slowWritesMs,
+    requestLog: opts.requestLog,
   });
   await server.launch();
   return server;

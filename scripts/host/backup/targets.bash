@@ -20,26 +20,23 @@ with_target() {
           export RCLONE_CONFIG_OWB_PROVIDER=AWS
         fi
         if [[ -n "$(target_setting "$t" REGION)" ]]; then
-          export AWS_DEFAULT_REGION RCLONE_CONFIG_OWB_REGION
-          AWS_DEFAULT_REGION=$(target_setting "$t" REGION)
-          RCLONE_CONFIG_OWB_REGION=$AWS_DEFAULT_REGION
+          export RCLONE_CONFIG_OWB_REGION
+          RCLONE_CONFIG_OWB_REGION=$(target_setting "$t" REGION)
         fi
         if [[ -n "$(target_setting "$t" ACCESS_KEY_ID)" ]]; then
-          export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY RCLONE_CONFIG_OWB_ACCESS_KEY_ID RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY
-          AWS_ACCESS_KEY_ID=$(target_setting "$t" ACCESS_KEY_ID)
-          AWS_SECRET_ACCESS_KEY=$(target_setting "$t" SECRET_ACCESS_KEY)
-          RCLONE_CONFIG_OWB_ACCESS_KEY_ID=$AWS_ACCESS_KEY_ID
-          RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY=$AWS_SECRET_ACCESS_KEY
+          export RCLONE_CONFIG_OWB_ACCESS_KEY_ID RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY
+          RCLONE_CONFIG_OWB_ACCESS_KEY_ID=$(target_setting "$t" ACCESS_KEY_ID)
+          RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY=$(target_setting "$t" SECRET_ACCESS_KEY)
         else
           export RCLONE_CONFIG_OWB_ENV_AUTH=true
         fi
         ;;
       b2)
-        export RCLONE_CONFIG_OWB_TYPE=b2 B2_ACCOUNT_ID B2_ACCOUNT_KEY RCLONE_CONFIG_OWB_ACCOUNT RCLONE_CONFIG_OWB_KEY
-        B2_ACCOUNT_ID=$(target_setting "$t" KEY_ID)
-        B2_ACCOUNT_KEY=$(target_setting "$t" APPLICATION_KEY)
-        RCLONE_CONFIG_OWB_ACCOUNT=$B2_ACCOUNT_ID
-        RCLONE_CONFIG_OWB_KEY=$B2_ACCOUNT_KEY
+        # A delete on B2 is a hide: the file's versions stay until the bucket's lifecycle
+        # rules remove them. Set here, this beats any RCLONE_B2_HARD_DELETE in the environment.
+        export RCLONE_CONFIG_OWB_TYPE=b2 RCLONE_CONFIG_OWB_HARD_DELETE=false RCLONE_CONFIG_OWB_ACCOUNT RCLONE_CONFIG_OWB_KEY
+        RCLONE_CONFIG_OWB_ACCOUNT=$(target_setting "$t" KEY_ID)
+        RCLONE_CONFIG_OWB_KEY=$(target_setting "$t" APPLICATION_KEY)
         ;;
       local) ;;
       *) die "target $t has unknown type \"$type\"" ;;
@@ -59,18 +56,16 @@ rclone_root() {
   esac
 }
 
+# restic reaches S3 and B2 through rclone (the remote "owb" of with_target), never through its
+# own S3 or B2 backends: restic's B2 backend deletes every version of a file, which a host key
+# must not be able to do. Through rclone a delete is a hide on B2 and a delete marker on a
+# versioned S3 bucket, so history goes only by the bucket's lifecycle rules. One path for both
+# also gives restic the same credentials, timeouts and retries as every other method.
 restic_repository() {
-  local t=$1 loc type endpoint
-  loc=$(target_location "$t")
-  type=$(target_setting "$t" TYPE)
-  case "$type" in
-    s3)
-      endpoint=$(target_setting "$t" ENDPOINT)
-      [[ -n "$endpoint" ]] || endpoint="https://s3.$(target_setting "$t" REGION).amazonaws.com"
-      printf 's3:%s/%s/%s' "${endpoint%/}" "$(target_setting "$t" BUCKET)" "$loc"
-      ;;
-    b2) printf 'b2:%s:%s' "$(target_setting "$t" BUCKET)" "$loc" ;;
-    local) printf '%s' "$loc" ;;
+  local t=$1
+  case "$(target_setting "$t" TYPE)" in
+    s3 | b2) printf 'rclone:%s' "$(rclone_root "$t")" ;;
+    local) target_location "$t" ;;
   esac
 }
 

@@ -1,5 +1,10 @@
 # Method restic: one restic repository per job and target; restic keeps the history.
 
+# Every restic call goes through this. restic starts rclone as `rclone serve restic --stdio
+# --b2-hard-delete` unless told otherwise; the same call without the hard delete makes a
+# removal on B2 a hide, which the host's key (no deleteFiles) allows.
+restic() { command restic -o rclone.args="serve restic --stdio" "$@"; }
+
 restic_env() {
   export RESTIC_REPOSITORY RESTIC_PASSWORD
   RESTIC_REPOSITORY=$(restic_repository "$1")

@@ -12,6 +12,15 @@ all_folders() {
   sed -n 's|/$||p' <<<"$listing" | { grep -E "$SNAPSHOT_FOLDER_PATTERN" || true; } | sort
 }
 
+# remove_folder <rclone path>: deletes the files of a snapshot folder, then its empty folders.
+# Never `rclone purge`: on B2 that deletes every version of every file, past the lifecycle
+# rules. A delete is a hide on B2 and a delete marker on a versioned S3 bucket, so the old
+# versions stay until the bucket's lifecycle removes them. rmdirs matters on local targets;
+# on buckets folders are only names and vanish with their files.
+remove_folder() {
+  rclone delete "$1" && rclone rmdirs "$1"
+}
+
 ship_snapshot() {
   local t=$1 stage_dir=$2 root folder keep
   root=$(rclone_root "$t")
@@ -41,12 +50,12 @@ ship_snapshot() {
   local newest=$folder f i
   for ((i = 0; i < ${#complete[@]} - keep; i++)); do
     log "$t: pruning ${complete[i]}"
-    rclone purge "$root/${complete[i]}"
+    remove_folder "$root/${complete[i]}"
   done
   for f in "${all[@]}"; do
     if [[ "$f" < "$newest" ]] && ! printf '%s\n' "${complete[@]}" | grep -qxF "$f"; then
       log "$t: removing incomplete $f"
-      rclone purge "$root/$f"
+      remove_folder "$root/$f"
     fi
   done
 }
