@@ -56,3 +56,10 @@ restore_restic() {
   mv -T -- "$work/data" "$dest"
   [[ ! -f "$work/$MANIFEST" ]] || cp -- "$work/$MANIFEST" "$dest.manifest.json"
 }
+
+# manifest_restic <target> <snapshot> <dest file>: the snapshot's manifest only (restic dump).
+manifest_restic() {
+  local t=$1 snapshot=$2 dest=$3
+  restic_env "$t"
+  restic dump --host "$OWB_HOST" --tag "$(restic_tag)" "$snapshot" "/$MANIFEST" >"$dest"
+}
