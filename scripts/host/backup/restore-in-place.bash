@@ -84,6 +84,10 @@ restore_in_place() {
   test_hold restore-fetched
   show_manifest "$RJ_INCOMING.manifest.json"
   restore_check_copy
+  # Messages from here on name the backup by its time, not as "latest".
+  local created
+  created=$(manifest_field "$RJ_INCOMING.manifest.json" created)
+  if [[ -n "$created" ]]; then RJ_SNAPSHOT="$snapshot (made $created)"; fi
 
   # The copy is complete: from here on it is kept, whatever happens.
   set_phase stopping
@@ -134,21 +138,26 @@ restore_volume_swappable() {
     die "Docker volume $OWB_DATA_VOLUME is not a plain local volume (driver and options: $driver); restore --to a directory and copy it into the volume while Open WebUI is stopped. Nothing was changed."
 }
 
-# restore_plan <data> <target> <snapshot>: the journal's names for this restore.
+# restore_plan <data> <target> <snapshot>: the journal's names for this restore, new ones
+# (a restore in the same second as the one before gets a number after its time).
 restore_plan() {
-  local stamp
+  local stamp n=1
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
   RJ_JOB=$JOB RJ_TARGET=$2 RJ_SNAPSHOT=$3 RJ_DATA=$1 RJ_PHASE="" RJ_ALERTED=""
-  if mountpoint -q -- "$RJ_DATA"; then
-    RJ_LAYOUT=entries
-    RJ_INCOMING="$RJ_DATA/.openwebui-restore-$stamp"
-    RJ_SAFETY="$RJ_DATA/.openwebui-before-restore-$stamp"
-  else
-    RJ_LAYOUT=dir
-    RJ_INCOMING="$RJ_DATA.restore-$stamp"
-    RJ_SAFETY="$RJ_DATA.before-restore-$stamp"
-  fi
-  [[ ! -e "$RJ_INCOMING" && ! -e "$RJ_SAFETY" ]] || die "$RJ_INCOMING or $RJ_SAFETY already exists; try again in a second"
+  RJ_LAYOUT=dir
+  if mountpoint -q -- "$RJ_DATA"; then RJ_LAYOUT=entries; fi
+  while :; do
+    if [[ "$RJ_LAYOUT" == entries ]]; then
+      RJ_INCOMING="$RJ_DATA/.openwebui-restore-$stamp"
+      RJ_SAFETY="$RJ_DATA/.openwebui-before-restore-$stamp"
+    else
+      RJ_INCOMING="$RJ_DATA.restore-$stamp"
+      RJ_SAFETY="$RJ_DATA.before-restore-$stamp"
+    fi
+    [[ -e "$RJ_INCOMING" || -e "$RJ_SAFETY" || -e "$RJ_INCOMING.manifest.json" ]] || return 0
+    n=$((n + 1))
+    stamp="$(date -u +%Y%m%dT%H%M%SZ)-$n"
+  done
 }
 
 # restore_space_check <target> <snapshot>: the copy must fit beside the live data, judged from
@@ -270,7 +279,7 @@ restore_swap_back() {
 # data is in place and they run again (or were never stopped); 2: it could not, and the
 # containers stay stopped, the journal kept, with a message saying where the data is.
 restore_settle() {
-  local copy_state="complete (checked before the swap)"
+  local copy_state="complete, checked before the swap"
   case "$RJ_PHASE" in
     fetching)
       # Not checked yet, so partial for all we know; the backup it came from is unchanged.
@@ -289,7 +298,7 @@ restore_settle() {
         return 0
       fi
       log "error: integrity_check failed after the swap; putting the previous data back"
-      copy_state="the one that failed the check after the swap, kept for inspection"
+      copy_state="it failed the check after the swap; kept for inspection"
       ;;
   esac
   if ! restore_swap_back; then
