@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { startHeld } from "./support/held-command";
 import { HostSandbox } from "./support/host-sandbox";
-import { buildDataDir, treeHashes } from "./support/openwebui-data";
+import { buildDataDir, isDatabaseFile, treeHashes } from "./support/openwebui-data";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(240_000);
@@ -126,6 +126,8 @@ const entriesLayout: Layout = {
   name: "a data directory that is a mountpoint (entries renamed one by one)",
   prepare: () => {
     mountTmpfs(sandbox.dataDir, "64m");
+    // As at the root of an ext4 mount: the file system's own, which stays where it is.
+    fs.mkdirSync(path.join(sandbox.dataDir, "lost+found"));
     return sandbox.dataDir;
   },
   tree: () => treeHashes(sandbox.dataDir, isRestoreFolder),
@@ -176,6 +178,7 @@ function expectSettled(layout: Layout, trees: Trees, p: Point, output: string): 
   }
   // No partial leftovers beside it (restic scratch, a manifest without its copy).
   const holder = layout === dirLayout ? sandbox.root : sandbox.dataDir;
+  if (layout === entriesLayout) expect(fs.statSync(path.join(sandbox.dataDir, "lost+found")).isDirectory()).toBe(true);
   const sideFiles = fs.readdirSync(holder).filter((n) => /restore-\d{8}T\d{6}Z(-\d+)?\./.test(n));
   expect(sideFiles).toEqual(copies.map((c) => `${path.basename(c)}.manifest.json`));
   if (p.settled === "restored") {
@@ -194,6 +197,16 @@ async function restoreAgain(layout: Layout, trees: Trees): Promise<void> {
   expect(layout.tree()).toEqual(trees.restored);
   expect(states()).toEqual(["running", "running"]);
   expect(fs.existsSync(journal())).toBe(false);
+  if (layout === entriesLayout) {
+    // The previous data kept inside the data directory is not backed up with it.
+    expect(layout.safeties().length).toBeGreaterThan(0);
+    await sandbox.ok(["run", "nightly"]);
+    const root = path.join(nas(), "web1", "nightly");
+    const newest = fs.readdirSync(root).sort().pop()!;
+    const backedUp = treeHashes(path.join(root, newest, "data"), isDatabaseFile); // databases: a fresh copy each run
+    expect([...backedUp.keys()].filter((rel) => rel.startsWith(".openwebui-"))).toEqual([]);
+    expect(backedUp).toEqual(new Map([...trees.restored].filter(([rel]) => !isDatabaseFile(rel))));
+  }
 }
 
 describe.each([

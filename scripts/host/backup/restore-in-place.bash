@@ -53,8 +53,12 @@ journal_read() {
 # set_phase <phase>: recorded before the step it names, so after a crash that step may or may
 # not have happened; settling looks at the folders to tell.
 set_phase() {
+  local previous=$RJ_PHASE
   RJ_PHASE=$1
-  journal_write || die "cannot write the restore journal $(restore_journal); nothing was swapped"
+  if ! journal_write; then
+    RJ_PHASE=$previous
+    die "cannot write the restore journal $(restore_journal); not going on without it"
+  fi
 }
 
 journal_done() {
@@ -222,11 +226,12 @@ rename_path() {
 }
 
 # move_entries <from dir> <to dir> [test hold point]: renames each top-level entry, leaving
-# the folders of this and earlier restores where they are.
+# the folders of this and earlier restores where they are, and lost+found (the file system's
+# own, at the root of a mount).
 move_entries() {
   local from=$1 to=$2 hold=${3:-} e moved=0
   local -a entries
-  mapfile -d '' -t entries < <(find "$from" -mindepth 1 -maxdepth 1 ! -name '.openwebui-restore-*' ! -name '.openwebui-before-restore-*' -print0)
+  mapfile -d '' -t entries < <(find "$from" -mindepth 1 -maxdepth 1 ! -name '.openwebui-restore-*' ! -name '.openwebui-before-restore-*' ! -name lost+found -print0)
   for e in "${entries[@]}"; do
     rename_path "$e" "$to/${e##*/}" || return 1
     moved=$((moved + 1))
@@ -248,6 +253,8 @@ restore_swap() {
     move_entries "$RJ_DATA" "$RJ_SAFETY" || die "could not move the live data aside"
     set_phase swap-in
     move_entries "$RJ_INCOMING" "$RJ_DATA" restore-mid-swap || die "could not move the restored copy into place"
+    # A backup of a mount's root may hold its (empty) lost+found; the mount keeps its own.
+    rmdir -- "$RJ_INCOMING/lost+found" 2>/dev/null || true
     rmdir -- "$RJ_INCOMING"
     set_phase swapped
     sync -- "$RJ_DATA"
