@@ -158,3 +158,19 @@ it("a second job that needs the containers waits for the first one's copy, then 
   expect(states()).toEqual(["running", "running"]);
   expect(fs.existsSync(record())).toBe(false);
 });
+
+it("recover (and every other command) leaves a live run's suspended containers to that run", async () => {
+  install("stop");
+  const run = startHeld(sandbox, ["run", "nightly"], "run-suspended");
+  await run.held;
+  for (const args of [["recover"], ["list", "weekly"]]) {
+    const r = await sandbox.ok(args);
+    expect(r.stderr).toMatch(/a run or restore in progress holds the containers; it brings them back itself/);
+    expect(states()).toEqual(["exited", "exited"]);
+  }
+  expect(actions()).toEqual(["stop open-webui", "stop ollama"]);
+  run.release();
+  expect((await run.exited).code).toBe(0);
+  expect(states()).toEqual(["running", "running"]);
+  expect(alerts()).toEqual([]);
+});

@@ -52,12 +52,10 @@ recover_suspended() {
 }
 
 cmd_recover() {
-  local status=0
-  recover_host || status=1
-  if ((status == 0)); then
-    log "recover: nothing left suspended or half-restored"
-  else
+  if ! recover_host; then
     log "recover: something is still left (see above)"
+    return 1
   fi
-  return "$status"
+  # Still there only when their owner is alive (recover_host said so).
+  if [[ ! -e "$(suspend_record)" && ! -e "$(restore_journal)" ]]; then log "recover: nothing left suspended or half-restored"; fi
 }
