@@ -106,12 +106,12 @@ describe("the env contract", () => {
 });
 
 describe("the host command's parts", () => {
-  it.each(JOB_METHODS.map((m) => [m]))("method %s has its own part defining ship_, list_ and restore_", (method) => {
+  it.each(JOB_METHODS.map((m) => [m]))("method %s has its own part defining ship_, list_, restore_ and manifest_", (method) => {
     const file = `backup/methods/${method}.bash`;
     expect(BACKUP_COMMAND_PARTS).toContain(file);
     const text = hostAsset(file);
     const fn = method.replace(/-/g, "_");
-    for (const kind of ["ship", "list", "restore"]) expect(text).toMatch(new RegExp(`^${kind}_${fn}\\(\\) \\{`, "m"));
+    for (const kind of ["ship", "list", "restore", "manifest"]) expect(text).toMatch(new RegExp(`^${kind}_${fn}\\(\\) \\{`, "m"));
   });
 
   it("joins every part file, and each part defines functions only (main is called last)", () => {

@@ -97,10 +97,11 @@ describe("hardening and write access", () => {
   const unit = (host: Record<string, unknown>, name: string) => renderSystemdFiles(hostInput(host)).find((f) => f.path.endsWith(name))!.content;
   const setting = (text: string, key: string) => text.split("\n").filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
 
-  it("a Docker volume job may write the volume's data and reach the Docker socket", () => {
+  it("a Docker volume job may write the volume's folder (its _data and what a restore keeps beside it) and reach the Docker socket", () => {
     const text = unit({}, "openwebui-backup-nightly.service");
     const rw = setting(text, "ReadWritePaths")[0].split(" ");
-    expect(rw).toEqual(expect.arrayContaining(["-/var/lib/docker/volumes/open-webui/_data", "-/run/docker.sock", "-/srv/backups", "/var/lib/openwebui-backup/staging"]));
+    expect(rw).toEqual(expect.arrayContaining(["-/var/lib/docker/volumes/open-webui", "-/run/docker.sock", "-/srv/backups", "/var/lib/openwebui-backup/staging"]));
+    expect(rw).not.toContain("-/var/lib/docker/volumes/open-webui/_data"); // a path listed there is a mount in the unit: it could not be renamed
     expect(text).not.toMatch(/InaccessiblePaths|PrivateDevices|RestrictAddressFamilies/);
     expect(setting(text, "ProtectSystem")).toEqual(["strict"]);
     expect(setting(text, "ProtectHome")).toEqual(["yes"]);
@@ -108,9 +109,22 @@ describe("hardening and write access", () => {
   });
 
   it("an online job on a data dir gets no Docker socket", () => {
-    const text = unit({ data: { dir: "/srv/owui" } }, "openwebui-backup-weekly-copy.service");
+    const text = unit({ data: { dir: "/srv/owui/data" } }, "openwebui-backup-weekly-copy.service");
     expect(setting(text, "ReadWritePaths")[0]).not.toContain("docker.sock");
-    expect(setting(text, "ReadWritePaths")[0]).toContain("-/srv/owui");
+    expect(setting(text, "ReadWritePaths")[0].split(" ")).toContain("-/srv/owui");
+  });
+
+  it("a data dir right under / is writable itself, never the whole root", () => {
+    const rw = setting(unit({ data: { dir: "/owui" } }, "openwebui-backup-nightly.service"), "ReadWritePaths")[0].split(" ");
+    expect(rw).toContain("-/owui");
+    expect(rw).not.toContain("-/");
+  });
+
+  it("every job unit resumes what a killed run left suspended (ExecStopPost=… recover); the drill does not need to", () => {
+    for (const name of ["openwebui-backup-nightly.service", "openwebui-backup-weekly-copy.service"]) {
+      expect(setting(unit({}, name), "ExecStopPost")).toEqual(["/usr/local/sbin/openwebui-backup recover"]);
+    }
+    expect(setting(unit({}, "openwebui-restore-drill.service"), "ExecStopPost")).toEqual([]);
   });
 
   it("data under /home keeps ProtectHome=read-only so ReadWritePaths can reach it", () => {

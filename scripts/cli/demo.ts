@@ -108,8 +108,9 @@ export function runDemo(opts: DemoOptions = {}): DemoResult {
     const chatsAfterLoss = countChats(db);
     say(`   webui.db now holds ${chatsAfterLoss} chats; uploads/big.bin is gone.`);
 
-    say("6. Restore the latest backup in place (fetched and checked first; the old data is kept aside).");
-    command(["restore", "nightly", "--in-place"], "the restore");
+    say("6. Restore the latest backup in place: fetched and checked beside the data first, then swapped in by renames;");
+    say("   --force because this demo has no Open WebUI container to stop while the data is replaced.");
+    command(["restore", "nightly", "--in-place", "--force"], "the restore");
     const chatsRestored = countChats(db);
     say(`   webui.db holds ${chatsRestored} chats again; uploads/big.bin is ${fs.existsSync(path.join(data, "uploads", "big.bin")) ? "back" : "STILL MISSING"}.`);
 

@@ -4,8 +4,11 @@
  * directory. Pure: resolved values in, files out.
  *
  * The sandbox: the whole file system is read-only (`ProtectSystem=strict`) except what the
- * job writes: staging, state, lock and log directories, the data directory (SQLite opens a
- * WAL database read-write even to copy it, and restore writes it), and local targets.
+ * job writes: staging, state, lock and log directories, the folder holding the data directory
+ * (SQLite opens a WAL database read-write even to copy it; settling an interrupted in-place
+ * restore renames the data directory and the copies kept beside it), and local targets.
+ * After each run, however it ended, `ExecStopPost=` runs `openwebui-backup recover`, which
+ * resumes containers a killed run left paused or stopped.
  * Nothing here hides `/run/docker.sock`: `pause`/`stop` consistency and Docker volumes need
  * the Docker CLI, and a read-only mount does not stop connecting to a socket.
  */
@@ -47,6 +50,19 @@ export function hostDataDir(input: HostRenderInput): string | undefined {
   return "dir" in data ? data.dir : `${DOCKER_VOLUMES_DIR}/${data.volume}/_data`;
 }
 
+/**
+ * Where a job may write for the data: the folder holding the data directory, because an
+ * in-place restore keeps its copies beside the data directory and settling an interrupted
+ * one renames them (a path listed in ReadWritePaths= is a mount in the unit, which cannot be
+ * renamed). The data directory itself when its parent is the root.
+ */
+export function dataWritePath(input: HostRenderInput): string | undefined {
+  const data = hostDataDir(input);
+  if (data === undefined) return undefined;
+  const parent = data.replace(/\/+$/, "").replace(/\/[^/]*$/, "");
+  return parent === "" ? data : parent;
+}
+
 /** Local target directories a job writes to. */
 function localTargetPaths(input: HostRenderInput, job: JobConfig): string[] {
   return job.targets.flatMap((t) => {
@@ -59,7 +75,7 @@ function localTargetPaths(input: HostRenderInput, job: JobConfig): string[] {
 /** What a job's service may write; `-` marks paths that may not exist yet (systemd skips them). */
 export function writablePaths(input: HostRenderInput, job: JobConfig): string[] {
   const { paths } = input.host;
-  const data = hostDataDir(input);
+  const data = dataWritePath(input);
   const needsDocker = job.consistency !== "online" || (input.host.data !== undefined && "volume" in input.host.data);
   return [
     paths.stagingDir,
@@ -76,7 +92,7 @@ export function writablePaths(input: HostRenderInput, job: JobConfig): string[] 
 const HOME_DIRS = ["/home", "/root", "/run/user"];
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
-function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; readable?: string[] }): string {
+function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; readable?: string[]; recover?: boolean }): string {
   const { paths } = input.host;
   // `readable`: files the job only reads, such as a pull job's SSH key under /root/.ssh.
   const plain = [...opts.writable.map((p) => p.replace(/^-/, "")), ...(opts.readable ?? [])];
@@ -97,6 +113,9 @@ function serviceUnit(input: HostRenderInput, opts: { description: string; args: 
     "# restic keeps its cache under $XDG_CACHE_HOME; home directories are hidden from the job.",
     `Environment=${unitEnvironment("XDG_CACHE_HOME", `${paths.stateDir}/cache`)}`,
     `ExecStart=${exec}`,
+    ...(opts.recover
+      ? ["# However the run ended (killed, timed out): resume containers it left paused or stopped.", `ExecStopPost=${unitPath(paths.command)} recover`]
+      : []),
     "# A backup should never slow Open WebUI down.",
     "Nice=10",
     "IOSchedulingClass=idle",
@@ -151,6 +170,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           writable: writablePaths(input, job),
           readable: job.from ? [job.from.sshKeyFile] : [],
           docker,
+          recover: true,
         })}`,
       ),
       unit(jobTimerName(job.name), `${commentHeader(input, `Schedule of Open WebUI backup job "${job.name}" (${job.schedule}).`)}\n${timerUnit(input, `Schedule of Open WebUI backup job ${job.name}`, jobServiceName(job.name), job.schedule)}`),
@@ -166,7 +186,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           description: `Open WebUI restore drill (verify job ${drill.job.name})`,
           args: drill.args,
           // The drill restores into staging and reads (restic: locks) the local targets; never the live data.
-          writable: writablePaths(input, drill.job).filter((p) => p !== `-${hostDataDir(input)}` && p !== "-/run/docker.sock"),
+          writable: writablePaths(input, drill.job).filter((p) => p !== `-${dataWritePath(input)}` && p !== "-/run/docker.sock"),
           docker: false,
         })}`,
       ),

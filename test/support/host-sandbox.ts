@@ -14,19 +14,29 @@ import { HostFile } from "../../scripts/render/types";
 import { s3ClientEnv } from "./s3-server";
 
 const DOCKER_STUB = `#!/usr/bin/env bash
-# Test stub: records every call; answers what openwebui-backup asks.
+# Test stub: records every call; answers what openwebui-backup asks; keeps each container's
+# state (running unless set; stop → exited, pause → paused, start/unpause → running; "absent"
+# makes inspect fail like a container that does not exist).
 printf '%s\\n' "$*" >>"$DOCKER_STUB_LOG"
 case "$1" in
   volume)
     name=\${*: -1}
-    if [[ -f "$DOCKER_STUB_DIR/volumes/$name" ]]; then cat "$DOCKER_STUB_DIR/volumes/$name"; else echo "Error: No such volume: $name" >&2; exit 1; fi ;;
+    if [[ ! -f "$DOCKER_STUB_DIR/volumes/$name" ]]; then echo "Error: No such volume: $name" >&2; exit 1; fi
+    case "$*" in
+      *".Driver"*) if [[ -f "$DOCKER_STUB_DIR/volumes/$name.driver" ]]; then cat "$DOCKER_STUB_DIR/volumes/$name.driver"; else echo local; fi ;;
+      *) cat "$DOCKER_STUB_DIR/volumes/$name" ;;
+    esac ;;
   inspect)
     name=\${*: -1}
     img="$DOCKER_STUB_DIR/image/$name"
     case "$*" in
       *".Config.Image"*) if [[ -f "$img" ]]; then sed -n 1p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *"{{ .Image }}"*) if [[ -f "$img" ]]; then sed -n 2p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
-      *) if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then cat "$DOCKER_STUB_DIR/state/$name"; else echo running; fi ;;
+      *)
+        state=running
+        if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then state=$(cat "$DOCKER_STUB_DIR/state/$name"); fi
+        if [[ "$state" == absent ]]; then echo "Error: No such object: $name" >&2; exit 1; fi
+        echo "$state" ;;
     esac ;;
   image)
     id=\${*: -1}
@@ -43,6 +53,9 @@ case "$1" in
       printf '%s %s %s\\n' "$1" "$2" "$seen" >>"$DOCKER_STUB_LOG.probes"
     fi
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
+    # Stateful, like the engine: what inspect reports next follows from this call.
+    case "$1" in stop) state=exited ;; pause) state=paused ;; *) state=running ;; esac
+    printf '%s\n' "$state" >"$DOCKER_STUB_DIR/state/$2"
     echo "$2" ;;
 esac
 `;
@@ -106,6 +119,17 @@ export class HostSandbox {
 
   setContainerState(name: string, state: string): void {
     fs.writeFileSync(path.join(this.root, "docker-stub", "state", name), `${state}\n`);
+  }
+
+  /** What `docker inspect` would report now: running, paused, exited, or absent. */
+  containerState(name: string): string {
+    const f = path.join(this.root, "docker-stub", "state", name);
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : "running";
+  }
+
+  /** What `docker volume inspect` reports as the volume's driver and option keys ("local" unless set). */
+  setVolumeDriver(name: string, driverAndOptions: string): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "volumes", `${name}.driver`), `${driverAndOptions}\n`);
   }
 
   /** What `docker inspect` reports for a container's image: its reference, image id and repo digest. */

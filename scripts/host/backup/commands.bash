@@ -25,7 +25,11 @@ cmd_run() {
     set +e
     (
       set -e
-      trap on_exit EXIT # traps are not inherited: this subshell must bring back what it suspends
+      # Traps are not inherited: this subshell must bring back what it suspends, also on SIGTERM.
+      trap on_exit EXIT
+      trap 'exit 130' INT
+      trap 'exit 143' TERM
+      lock_data_for_copy
       data=$(data_dir)
       if [[ "$consistency" == pause || "$consistency" == stop ]]; then suspend_containers "$consistency"; fi
       stage "$data" "$stage_dir"
@@ -145,26 +149,7 @@ cmd_restore() {
     return 0
   fi
 
-  # In place: fetch and check while the service still runs, then stop it only for the swap.
-  local data incoming safety stamp
-  data=$(data_dir)
-  data=${data%/}
-  stamp=$(date -u +%Y%m%dT%H%M%SZ)
-  incoming="$data.restore-$stamp"
-  safety="$data.before-restore-$stamp"
-  CLEANUP_DIRS+=("$incoming" "$incoming.manifest.json" "$incoming.$HASHES")
-  restore_into "$t" "$snapshot" "$incoming"
-  show_manifest "$incoming.manifest.json"
-  check_tree "$incoming" "$incoming.manifest.json" || die "the restored copy does not match the backup's recorded sha256; the live data was not touched"
-  check_databases "$incoming" require || die "the restored copy fails integrity_check; the live data was not touched"
-  suspend_containers stop
-  mkdir -- "$safety"
-  find "$data" -mindepth 1 -maxdepth 1 -exec mv -t "$safety" -- {} +
-  find "$incoming" -mindepth 1 -maxdepth 1 -exec mv -t "$data" -- {} +
-  log "swapped in $snapshot from $t; the previous data is kept in $safety"
-  check_databases "$data" require || die "integrity_check failed after the swap; the previous data is in $safety"
-  resume_containers
-  log "restore in place done"
+  restore_in_place "$t" "$snapshot"
 }
 
 cmd_verify() {

@@ -25,7 +25,10 @@ log() {
 start_log() {
   mkdir -p -- "$OWB_LOG_DIR"
   RUN_LOG="$OWB_LOG_DIR/$JOB.log"
-  exec 2> >(tee -a -- "$RUN_LOG" >&2)
+  # The copy to the log file ignores SIGINT and SIGTERM, which reach the whole process group
+  # (Ctrl-C, systemctl stop): it must outlive them to carry the cleanup's messages, and it
+  # ends when the command does.
+  exec 2> >(trap '' INT TERM; exec tee -a -- "$RUN_LOG" >&2)
 }
 
 die() {
@@ -126,6 +129,9 @@ json_string() {
 on_exit() {
   local status=$?
   set +e
+  # A second Ctrl-C or SIGTERM must not cut the cleanup short.
+  trap '' INT TERM
+  restore_on_exit
   if ((${#SUSPENDED[@]} > 0)); then
     resume_containers || { log "error: could not resume every container; check: docker ps -a"; status=1; }
   fi

@@ -35,6 +35,8 @@ stage() {
     fi
   done
   local -a excludes
+  # The copies an in-place restore keeps inside a data directory that is a mountpoint.
+  rsync_args+=(--exclude '/.openwebui-restore-*' --exclude '/.openwebui-before-restore-*')
   read -r -a excludes <<<"$(job_setting EXCLUDE)"
   for pattern in "${excludes[@]}"; do rsync_args+=(--exclude "/$pattern"); done
   # Uploads and Chroma segments are written once and replaced, not edited in place, so

@@ -26,3 +26,13 @@ restore_local_snapshot() {
   cp -- "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
   [[ ! -f "$root/$snapshot/$HASHES" ]] || cp -- "$root/$snapshot/$HASHES" "$dest.$HASHES"
 }
+
+# manifest_local_snapshot <target> <snapshot> <dest file>: the snapshot's manifest only.
+manifest_local_snapshot() {
+  local t=$1 snapshot=$2 dest=$3 root listing
+  root=$(target_location "$t")
+  listing=$(local_complete "$root")
+  if [[ "$snapshot" == latest ]]; then snapshot=$(tail -n 1 <<<"$listing"); fi
+  if [[ -z "$snapshot" ]] || ! grep -qxF -- "$snapshot" <<<"$listing"; then die "$t: no complete snapshot named ${snapshot:-latest} of job $JOB in $root"; fi
+  cp -- "$root/$snapshot/$MANIFEST" "$dest"
+}

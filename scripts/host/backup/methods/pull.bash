@@ -62,3 +62,4 @@ ship_pull() {
 
 list_pull() { list_local_snapshot "$@"; }
 restore_pull() { restore_local_snapshot "$@"; }
+manifest_pull() { manifest_local_snapshot "$@"; }

@@ -62,3 +62,10 @@ restore_restic() {
   [[ ! -f "$work/$MANIFEST" ]] || cp -- "$work/$MANIFEST" "$dest.manifest.json"
   [[ ! -f "$work/$HASHES" ]] || cp -- "$work/$HASHES" "$dest.$HASHES"
 }
+
+# manifest_restic <target> <snapshot> <dest file>: the snapshot's manifest only (restic dump).
+manifest_restic() {
+  local t=$1 snapshot=$2 dest=$3
+  restic_env "$t"
+  restic dump --host "$OWB_HOST" --tag "$(restic_tag)" "$snapshot" "/$MANIFEST" >"$dest"
+}

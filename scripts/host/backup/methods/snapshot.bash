@@ -82,3 +82,13 @@ restore_snapshot() {
   rclone copyto "$root/$snapshot/$MANIFEST" "$dest.manifest.json"
   fetch_hash_list "$root/$snapshot" "$dest"
 }
+
+# manifest_snapshot <target> <snapshot> <dest file>: the snapshot's manifest only.
+manifest_snapshot() {
+  local t=$1 snapshot=$2 dest=$3 root listing
+  root=$(rclone_root "$t")
+  listing=$(complete_folders "$root") || die "$t: could not list snapshots"
+  if [[ "$snapshot" == latest ]]; then snapshot=$(tail -n 1 <<<"$listing"); fi
+  if [[ -z "$snapshot" ]] || ! grep -qxF -- "$snapshot" <<<"$listing"; then die "$t: no complete snapshot named ${snapshot:-latest} of job $JOB"; fi
+  rclone copyto "$root/$snapshot/$MANIFEST" "$dest"
+}

@@ -40,3 +40,8 @@ restore_sync() {
   rclone copy "$root/data" "$dest"
   fetch_hash_list "$root" "$dest"
 }
+
+# manifest_sync <target> <snapshot> <dest file>: the mirror's manifest only.
+manifest_sync() {
+  rclone copyto "$(sync_root "$1")/$MANIFEST" "$3" 2>/dev/null || die "$1: the mirror has no manifest: it was never completed, or the last sync did not finish"
+}
