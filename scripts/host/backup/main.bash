@@ -2,16 +2,31 @@
 
 usage() {
   cat <<'USAGE'
-usage: openwebui-backup run <job>
-       openwebui-backup list <job> [--target <t>]
-       openwebui-backup restore <job> [--target <t>] [--snapshot <id>|latest] (--to <dir> | --in-place [--force])
-       openwebui-backup verify <job> [--target <t>]
-       openwebui-backup recover
+usage: openwebui-backup <command> [<job>] [options]
+  run <job>                    back up the job's data to every target it names
+  list <job> [--target <t>]    show the job's complete backups on a target
+  restore <job> [--target <t>] [--snapshot <id>|latest] (--to <dir> | --in-place [--force])
+                               put a backup back: into a new directory, or in place of the live data
+  verify <job> [--target <t>]  restore the latest backup into scratch and check every file
+  recover                      resume containers a killed run left suspended; settle an interrupted restore
 --target defaults to the job's first target. --force lets --in-place run with no container
-to stop. Every command first resumes containers a killed run left paused or stopped and
-settles an interrupted in-place restore; recover does only that. Settings come from
+to stop. Every command first does what recover does. Settings come from
 $OPENWEBUI_BACKUP_ENV or the env file named in this script's header.
 USAGE
+}
+
+# help_jobs: this host's jobs, read from the env file when it is readable (help never fails).
+help_jobs() {
+  [[ -r "$ENV_FILE" ]] || { printf '\n(%s is not readable here: run as root to see this host'"'"'s jobs)\n' "$ENV_FILE"; return 0; }
+  (
+    set +u
+    # shellcheck source=/dev/null
+    source "$ENV_FILE" 2>/dev/null || exit 0
+    printf '\njobs on host %s (%s):\n' "$OWB_HOST" "$ENV_FILE"
+    for JOB in $OWB_JOBS; do
+      printf '  %-20s %-15s to %s\n' "$JOB" "$(job_setting METHOD)" "$(job_setting TARGETS)"
+    done
+  )
 }
 
 main() {
@@ -19,7 +34,7 @@ main() {
   [[ -n "$command" ]] || { usage >&2; exit 2; }
   shift
   case "$command" in
-    -h | --help | help) usage; exit 0 ;;
+    -h | --help | help) usage; help_jobs; exit 0 ;;
     recover)
       (($# == 0)) || { usage >&2; exit 2; }
       load_env
