@@ -1,10 +1,24 @@
-/** Tests run from TypeScript sources; end-to-end tests start real tools, so they get generous timeouts. */
-module.exports = {
+/**
+ * Tests run from TypeScript sources, in three tiers named by file suffix:
+ *   *.unit.test.ts      pure functions and mocked components; needs no host tools
+ *   *.artifact.test.ts  rendered files checked with host tools (shellcheck, systemd-analyze,
+ *                       the installer in a temporary root, the workflow linter)
+ *   *.e2e.test.ts       real backups and restores: restic, rclone, rsync, sqlite3, sshd, a local S3 server
+ * `npm run test:<tier>` runs one tier (`jest --selectProjects <tier>`); `npm test` runs them all.
+ */
+const tier = (name, extra = {}) => ({
+  displayName: name,
   preset: "ts-jest",
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
+  testMatch: [`**/*.${name}.test.ts`],
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+  // End-to-end tests start real tools, so every tier gets a generous timeout.
   testTimeout: 120000,
+  ...extra,
+});
+
+module.exports = {
   maxWorkers: 2,
+  projects: [tier("unit"), tier("artifact"), tier("e2e")],
 };
