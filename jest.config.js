@@ -5,6 +5,7 @@
  *                       the installer in a temporary root, the workflow linter)
  *   *.e2e.test.ts       real backups and restores: restic, rclone, rsync, sqlite3, sshd, a local S3 server
  * `npm run test:<tier>` runs one tier (`jest --selectProjects <tier>`); `npm test` runs them all.
+ * Before a tier that needs host tools runs, test/preflight.ts names whatever is missing.
  */
 const tier = (name, extra = {}) => ({
   displayName: name,
@@ -17,8 +18,9 @@ const tier = (name, extra = {}) => ({
   testTimeout: 120000,
   ...extra,
 });
+const preflight = (name) => ({ globalSetup: `<rootDir>/test/support/preflight-setup.${name}.ts` });
 
 module.exports = {
   maxWorkers: 2,
-  projects: [tier("unit"), tier("artifact"), tier("e2e")],
+  projects: [tier("unit"), tier("artifact", preflight("artifact")), tier("e2e", preflight("e2e"))],
 };
