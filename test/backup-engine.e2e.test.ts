@@ -18,6 +18,7 @@ import {
   treeHashes,
 } from "./support/openwebui-data";
 import { S3TestServer, startS3Server } from "./support/s3-server";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(240_000);
 
@@ -215,10 +216,11 @@ describe("failures lose nothing", () => {
   it("refuses a second concurrent run of the same job instead of waiting", async () => {
     sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
     fs.mkdirSync(sandbox.paths.lockDir, { recursive: true });
-    // Its own process group, so the sleep holding the lock ends with it.
-    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sleep", "30"], { detached: true, stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 300));
+    // Its own process group, so the sleep holding the lock ends with it. It says when it holds the lock.
+    const holding = path.join(sandbox.root, "holding");
+    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sh", "-c", 'touch "$1"; exec sleep 30', "sh", holding], { detached: true, stdio: "ignore" });
     try {
+      await waitFor("the lock to be held", 30_000, () => fs.existsSync(holding));
       const started = Date.now();
       const r = await sandbox.run(["run", "nightly"]);
       expect(r.code).not.toBe(0);

@@ -10,6 +10,7 @@ import * as http from "http";
 import * as os from "os";
 import * as path from "path";
 import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
+import { waitFor } from "./support/wait";
 
 const RESTIC_PASSWORD = "correct horse battery staple";
 
@@ -62,14 +63,6 @@ async function fileDigests(root: string): Promise<Record<string, string>> {
   }
   await visit(root);
   return digests;
-}
-
-async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe("test S3 server with restic and rclone", () => {
@@ -168,13 +161,14 @@ describe("test S3 server with restic and rclone", () => {
 
   it("stores nothing from an upload that is cut off mid-body", async () => {
     const { port } = new URL(s3.endpoint);
-    await new Promise<void>((resolve) => {
-      const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/backups/cut/half.bin", headers: { "content-length": 1_000_000 } });
-      req.on("error", () => resolve());
-      req.write(Buffer.alloc(500_000), () => setTimeout(() => req.destroy(), 100));
-    });
-    // Give the server a moment to notice the closed connection; the object must never appear.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/backups/cut/half.bin", headers: { "content-length": 1_000_000 } });
+    req.on("error", () => undefined);
+    await new Promise<void>((resolve) => req.write(Buffer.alloc(500_000), () => resolve()));
+    // Cut the connection once the server is receiving the body; then wait until it has dealt
+    // with the broken upload. The object must never appear.
+    await waitFor("the server to receive the upload", 30_000, async () => (await s3.uploadsInProgress()) > 0);
+    req.destroy();
+    await waitFor("the server to drop the broken upload", 30_000, async () => (await s3.uploadsInProgress()) === 0);
     expect(await s3.bytesStored("backups", "cut/")).toBe(0);
     expect((await fetch(`${s3.endpoint}/backups/cut/half.bin`)).status).toBe(404);
   });

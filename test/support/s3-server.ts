@@ -37,6 +37,8 @@ export interface S3TestServer {
   createBucket(name: string): Promise<void>;
   stop(): Promise<void>; // close (used to simulate the server dying mid-upload); safe to call twice
   restart(): Promise<void>; // listen again on the SAME port with the same data
+  /** Uploads the server has begun to receive and not finished handling (stored or refused). */
+  uploadsInProgress(): Promise<number>;
   /** Total bytes of object data currently stored under a bucket/prefix (for the benchmark). */
   bytesStored(bucket: string, prefix?: string): Promise<number>;
 }
@@ -178,6 +180,11 @@ class ChildProcessS3Server implements S3TestServer {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
+  }
+
+  async uploadsInProgress(): Promise<number> {
+    // Each upload is spooled to its own file, removed once the upload is stored or refused.
+    return (await fs.readdir(this.options.spoolDir).catch(() => [])).length;
   }
 
   async bytesStored(bucket: string, prefix = ""): Promise<number> {
