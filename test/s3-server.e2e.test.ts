@@ -195,6 +195,23 @@ describe("test S3 server options", () => {
     }
   });
 
+  it("crashOnWrite(): the next upload under the prefix kills the server before anything of it is stored", async () => {
+    const s3 = await startS3Server();
+    try {
+      await s3.createBucket("kept");
+      await s3.crashOnWrite("kept", "doomed/");
+      expect((await fetch(`${s3.endpoint}/kept/safe.txt`, { method: "PUT", body: "hello" })).status).toBe(200);
+      await expect(fetch(`${s3.endpoint}/kept/doomed/a.txt`, { method: "PUT", body: "lost" })).rejects.toThrow();
+      await s3.crashed();
+      await s3.restart();
+      expect(await s3.bytesStored("kept")).toBe(5);
+      // A restarted server is not armed any more.
+      expect((await fetch(`${s3.endpoint}/kept/doomed/a.txt`, { method: "PUT", body: "kept" })).status).toBe(200);
+    } finally {
+      await s3.stop();
+    }
+  });
+
   it("rejects a negative slowWritesMs", async () => {
     await expect(startS3Server({ slowWritesMs: -1 })).rejects.toThrow(/slowWritesMs must be a number of milliseconds >= 0/);
   });
