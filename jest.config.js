@@ -14,13 +14,14 @@ const tier = (name, extra = {}) => ({
   roots: ["<rootDir>/test"],
   testMatch: [`**/*.${name}.test.ts`],
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
-  // End-to-end tests start real tools, so every tier gets a generous timeout.
-  testTimeout: 120000,
   ...extra,
 });
 const preflight = (name) => ({ globalSetup: `<rootDir>/test/support/preflight-setup.${name}.ts` });
 
 module.exports = {
   maxWorkers: 2,
+  // End-to-end tests start real tools, so tests get a generous timeout. A global option:
+  // jest ignores it inside a project.
+  testTimeout: 120000,
   projects: [tier("unit"), tier("artifact", preflight("artifact")), tier("e2e", preflight("e2e"))],
 };
