@@ -1,10 +1,27 @@
-/** Tests run from TypeScript sources; end-to-end tests start real tools, so they get generous timeouts. */
-module.exports = {
+/**
+ * Tests run from TypeScript sources, in three tiers named by file suffix:
+ *   *.unit.test.ts      pure functions and mocked components; needs no host tools
+ *   *.artifact.test.ts  rendered files checked with host tools (shellcheck, systemd-analyze,
+ *                       the installer in a temporary root, the workflow linter)
+ *   *.e2e.test.ts       real backups and restores: restic, rclone, rsync, sqlite3, sshd, a local S3 server
+ * `npm run test:<tier>` runs one tier (`jest --selectProjects <tier>`); `npm test` runs them all.
+ * Before a tier that needs host tools runs, test/preflight.ts names whatever is missing.
+ */
+const tier = (name, extra = {}) => ({
+  displayName: name,
   preset: "ts-jest",
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
+  testMatch: [`**/*.${name}.test.ts`],
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
-  testTimeout: 120000,
+  ...extra,
+});
+const preflight = (name) => ({ globalSetup: `<rootDir>/test/support/preflight-setup.${name}.ts` });
+
+module.exports = {
   maxWorkers: 2,
+  // End-to-end tests start real tools, so tests get a generous timeout. A global option:
+  // jest ignores it inside a project.
+  testTimeout: 120000,
+  projects: [tier("unit"), tier("artifact", preflight("artifact")), tier("e2e", preflight("e2e"))],
 };

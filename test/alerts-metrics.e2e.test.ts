@@ -16,6 +16,7 @@ import { plainTargets } from "../scripts/render/plain-targets";
 import { NOTIFY_FAILURE_PATH, renderSystemdFiles } from "../scripts/render/systemd";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir } from "./support/openwebui-data";
+import { waitFor } from "./support/wait";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(120_000);
@@ -163,7 +164,8 @@ describe("metrics", () => {
     expect(fs.readdirSync(path.dirname(metricsFile()))).toEqual(["openwebui_backup.prom"]); // no temporary left
 
     const firstSuccess = value(families, "last_success_timestamp_seconds", "other");
-    await new Promise((r) => setTimeout(r, 1100));
+    // The timestamps count whole seconds: the next run must start in a later one.
+    await waitFor("the clock to pass the first run's second", 5_000, () => Date.now() / 1000 >= firstSuccess + 1);
     // The second target goes down: a file where its folder should be.
     fs.rmSync(path.join(sandbox.root, "nas2"), { recursive: true });
     fs.writeFileSync(path.join(sandbox.root, "nas2"), "not a directory");

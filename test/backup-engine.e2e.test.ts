@@ -18,6 +18,7 @@ import {
   treeHashes,
 } from "./support/openwebui-data";
 import { S3TestServer, startS3Server } from "./support/s3-server";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(240_000);
 
@@ -170,11 +171,11 @@ describe("failures lose nothing", () => {
     ["snapshot", { method: "snapshot", retention: { keep: 1 } }],
     ["restic", { method: "restic", retention: { keep: 1 } }],
   ])("%s: the S3 server dies mid-upload → non-zero exit, webhook posted, nothing pruned, next run succeeds", async (method, job) => {
-    const slow = await startS3Server({ slowWritesMs: 300 });
+    const server = await startS3Server();
     const hook = await webhookListener();
     try {
-      await slow.createBucket("backups");
-      const target = { ...s3Target("backups"), endpoint: slow.endpoint };
+      await server.createBucket("backups");
+      const target = { ...s3Target("backups"), endpoint: server.endpoint };
       sandbox.install(stackConfig(sandbox, { ...job, targets: ["offsite"] }, { offsite: target }, { notify: { webhookUrl: hook.url } }));
       // rclone's own retry defaults everywhere but in the run that meets the dead server.
       const patient = { RCLONE_RETRIES: "3", RCLONE_LOW_LEVEL_RETRIES: "10" };
@@ -182,10 +183,19 @@ describe("failures lose nothing", () => {
       const firstList = (await sandbox.ok(["list", "nightly"], patient)).stdout;
 
       fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "new.bin"), Buffer.alloc(2_000_000, 7));
-      const running = sandbox.run(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767312000" });
-      await new Promise((r) => setTimeout(r, 1500));
-      await slow.stop();
-      const failed = await running;
+      // The server crashes at an upload of this run, whenever the run gets there: restic at its
+      // first new data pack (its lock is already stored); snapshot at the manifest, the last
+      // file of the folder (the data files are already stored).
+      await server.crashOnWrite("backups", method === "restic" ? "web1/nightly/data/" : "web1/nightly/open-webui-backup-20260102T000000Z/manifest.json");
+      const running = sandbox.start(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: "1767312000" });
+      await Promise.race([server.crashed(), running.result]);
+      if (method === "restic") {
+        // restic 0.14 retries every failed request 10 times with back-off (about two minutes, no
+        // option lowers it). Once it reports the failed save, end it as a job timeout would.
+        await waitFor("restic to report the failed upload", 60_000, () => /returned error, retrying/.test(running.stderr()));
+        for (const pid of sandbox.processes("restic")) process.kill(pid, "SIGTERM");
+      }
+      const failed = await running.result;
       expect(failed.code).not.toBe(0);
       expect(failed.stderr).toMatch(/offsite: FAILED/);
       expect(hook.bodies).toHaveLength(1);
@@ -193,9 +203,9 @@ describe("failures lose nothing", () => {
       expect(JSON.parse(fs.readFileSync(path.join(sandbox.paths.stateDir, "nightly.json"), "utf8")).outcome).toBe("failure");
       // No secret reached the log or the webhook.
       expect(failed.stderr).not.toContain("secret-token");
-      expect(JSON.stringify(hook.bodies)).not.toContain(slow.secretAccessKey + "x");
+      expect(JSON.stringify(hook.bodies)).not.toContain(server.secretAccessKey + "x");
 
-      await slow.restart();
+      await server.restart();
       // The old backup is still there and restorable.
       expect((await sandbox.ok(["list", "nightly"], patient)).stdout).toContain(firstList.split("\n").find((l) => /open-webui-backup-|^[0-9a-f]{8} /.test(l)) ?? "");
       await sandbox.ok(["run", "nightly"], { ...patient, OPENWEBUI_BACKUP_NOW: "1767398400" });
@@ -208,17 +218,18 @@ describe("failures lose nothing", () => {
       }
     } finally {
       await hook.close();
-      await slow.stop();
+      await server.stop();
     }
   });
 
   it("refuses a second concurrent run of the same job instead of waiting", async () => {
     sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 2 }, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
     fs.mkdirSync(sandbox.paths.lockDir, { recursive: true });
-    // Its own process group, so the sleep holding the lock ends with it.
-    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sleep", "30"], { detached: true, stdio: "ignore" });
-    await new Promise((r) => setTimeout(r, 300));
+    // Its own process group, so the sleep holding the lock ends with it. It says when it holds the lock.
+    const holding = path.join(sandbox.root, "holding");
+    const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sh", "-c", 'touch "$1"; exec sleep 30', "sh", holding], { detached: true, stdio: "ignore" });
     try {
+      await waitFor("the lock to be held", 30_000, () => fs.existsSync(holding));
       const started = Date.now();
       const r = await sandbox.run(["run", "nightly"]);
       expect(r.code).not.toBe(0);

@@ -1,6 +1,6 @@
 /**
  * method pull: a puller host (the NAS) pulls another host's local snapshots over a real SSH
- * connection to 127.0.0.1, through the restricted key the README documents
+ * connection to 127.0.0.1, through the restricted key docs/config-reference.md documents
  * (`command="rrsync -ro <dir>",restrict`), into its own hard-linked snapshots.
  */
 import { execFileSync, spawnSync } from "child_process";

@@ -9,6 +9,7 @@ import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, rowCounts } from "./support/openwebui-data";
 import { S3TestServer, startS3Server } from "./support/s3-server";
 import { epoch, expectSameData } from "./support/backup-checks";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(180_000);
 
@@ -184,8 +185,7 @@ describe("method local-snapshot", () => {
     const { spawn } = await import("child_process");
     const child = spawn(sandbox.paths.command, ["run", "nightly"], { env: { ...sandbox.env(), OPENWEBUI_BACKUP_NOW: epoch("2024-03-02T03:00:00Z") }, detached: true, stdio: "ignore" });
     const partial = path.join(root(), "open-webui-backup-20240302T030000Z.partial");
-    for (let i = 0; i < 600 && !fs.existsSync(partial); i++) await new Promise((r) => setTimeout(r, 20));
-    expect(fs.existsSync(partial)).toBe(true);
+    await waitFor("the run to start its copy", 60_000, () => fs.existsSync(partial));
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((r) => child.once("exit", r));
     expect(folders()).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T030000Z.partial"]);

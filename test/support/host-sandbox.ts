@@ -167,12 +167,36 @@ export class HostSandbox {
 
   /** Runs the installed command; resolves with its exit code and output, never rejects. */
   run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-    return new Promise((resolve) => {
-      execFile(this.paths.command, args, { env: { ...this.env(), ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+    return this.start(args, env).result;
+  }
+
+  /** Starts the installed command; `stderr()` is what it has logged so far, for a test that acts at a point of the run. */
+  start(args: string[], env: NodeJS.ProcessEnv = {}): { result: Promise<RunResult>; stderr: () => string } {
+    let soFar = "";
+    const result = new Promise<RunResult>((resolve) => {
+      const child = execFile(this.paths.command, args, { env: { ...this.env(), ...env }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as any).code === "number" ? (err as any).code : 1) : 0;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       });
+      child.stderr?.on("data", (chunk) => (soFar += String(chunk)));
     });
+    return { result, stderr: () => soFar };
+  }
+
+  /** Pids of the running processes named `name` whose working directory is inside this sandbox. */
+  processes(name: string): number[] {
+    const pids: number[] = [];
+    for (const entry of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const argv0 = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0];
+        const cwd = fs.readlinkSync(`/proc/${entry}/cwd`);
+        if (path.basename(argv0) === name && (cwd === this.root || cwd.startsWith(`${this.root}/`))) pids.push(Number(entry));
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    return pids;
   }
 
   /** Like run, but fails the test with the command's output when it does not exit 0. */

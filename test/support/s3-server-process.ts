@@ -9,9 +9,11 @@
  *    length and digests (Content-MD5, x-amz-content-sha256): a client that dies
  *    or is cut off mid-upload leaves no half-written object behind;
  *  - PUT/POST can be delayed (`slowWritesMs`) so a test can kill the server
- *    while an upload is in flight.
+ *    while an upload is in flight;
  *  - optionally, every request is logged (method and URL), so a test can tell which
  *    operations a client used (a plain DELETE or one that names a version);
+ *  - once armed with `crash-on-write`, the first PUT/POST under a key prefix makes the
+ *    process kill itself before answering: the server dies mid-upload, at that upload.
  * and one fix to s3rver's store: delimiter listings name every folder under the
  * prefix, including folders that hold only sub-folders (s3rver 3.7 drops those).
  *
@@ -19,7 +21,8 @@
  * of restic) without starving the server, and so that stop() is a real crash (SIGKILL).
  *
  * Protocol: options arrive as JSON in argv[2]; once listening, the process sends
- * `{ type: "listening", port }` over IPC. It exits when the parent goes away.
+ * `{ type: "listening", port }` over IPC. The parent may then send commands
+ * (S3ServerProcessCommand), each answered once done. It exits when the parent goes away.
  */
 import { createHash, randomUUID } from "crypto";
 import { createReadStream, createWriteStream, promises as fs } from "fs";
@@ -40,7 +43,13 @@ export interface S3ServerProcessOptions {
 }
 
 /** Messages the child sends to the parent. */
-export type S3ServerProcessMessage = { type: "listening"; port: number } | { type: "failed"; message: string };
+export type S3ServerProcessMessage = { type: "listening"; port: number } | { type: "failed"; message: string } | { type: "armed" };
+
+/** Commands the parent sends to the child. crash-on-write: `keyPrefix` is "<bucket>/<key prefix>". */
+export type S3ServerProcessCommand = { type: "crash-on-write"; keyPrefix: string };
+
+/** The key prefix whose next upload crashes this process; set by the parent. */
+let crashOnWriteUnder: string | undefined;
 
 // s3rver ships no type declarations; these are the few parts used here.
 interface KoaLikeContext {
@@ -122,6 +131,11 @@ function completeBodiesOnly(options: S3ServerProcessOptions): Middleware {
   return async (ctx, next) => {
     if (ctx.method !== "PUT" && ctx.method !== "POST") return next();
     const req = ctx.req;
+    if (crashOnWriteUnder !== undefined && objectPath(req).startsWith(crashOnWriteUnder)) {
+      // A crash, not a shutdown: the client is left with its upload half sent.
+      process.kill(process.pid, "SIGKILL");
+      return;
+    }
     const chunked = isAwsChunked(req.headers);
     const spoolPath = path.join(options.spoolDir, randomUUID());
     const digests = new DigestingPassThrough();
@@ -200,6 +214,12 @@ function logRequests(file: string): Middleware {
   };
 }
 
+/** "<bucket>/<key>" of a path-style request. */
+function objectPath(req: http.IncomingMessage): string {
+  const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+  return decodeURIComponent(pathname.slice(1));
+}
+
 /** True when `dir` holds at least one object file, at any depth. */
 async function holdsAnObject(dir: string): Promise<boolean> {
   const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
@@ -276,6 +296,12 @@ function send(message: S3ServerProcessMessage): void {
 if (require.main === module) {
   // The parent owns this process: when it goes away, so do we.
   process.on("disconnect", () => process.exit(0));
+  process.on("message", (command: S3ServerProcessCommand) => {
+    if (command.type === "crash-on-write") {
+      crashOnWriteUnder = command.keyPrefix;
+      send({ type: "armed" });
+    }
+  });
   main().catch((error: Error) => {
     send({ type: "failed", message: error.stack ?? error.message });
     process.exitCode = 1;

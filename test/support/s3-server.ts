@@ -14,8 +14,10 @@
  *
  * The server lives in its own process, so a test may block its own event loop
  * (execFileSync) while restic talks to it. stop() kills it with SIGKILL (a crash,
- * not a graceful shutdown); restart() starts it again on the same port over the
- * same data directory. If the test process exits, the server exits with it.
+ * not a graceful shutdown); crashOnWrite() makes it crash by itself at the next
+ * upload under a prefix, so a test kills it mid-upload without guessing when that is;
+ * restart() starts it again on the same port over the same data directory. If the
+ * test process exits, the server exits with it.
  *
  * Known s3rver limits (not papered over here): object names whose last path
  * segment is longer than ~230 bytes fail (s3rver keeps each key as a file name
@@ -28,7 +30,7 @@ import { rmSync, promises as fs } from "fs";
 import type { Socket } from "net";
 import * as os from "os";
 import * as path from "path";
-import type { S3ServerProcessMessage, S3ServerProcessOptions } from "./s3-server-process";
+import type { S3ServerProcessCommand, S3ServerProcessMessage, S3ServerProcessOptions } from "./s3-server-process";
 
 export interface S3TestServer {
   endpoint: string; // e.g. "http://127.0.0.1:43123"
@@ -36,7 +38,13 @@ export interface S3TestServer {
   secretAccessKey: string; // "S3RVER"
   createBucket(name: string): Promise<void>;
   stop(): Promise<void>; // close (used to simulate the server dying mid-upload); safe to call twice
+  /** Arms the server to crash (SIGKILL itself) when the next PUT/POST under `bucket/keyPrefix` arrives, before it answers. */
+  crashOnWrite(bucket: string, keyPrefix: string): Promise<void>;
+  /** Resolves once the server process has ended (crashed or stopped). */
+  crashed(): Promise<void>;
   restart(): Promise<void>; // listen again on the SAME port with the same data
+  /** Uploads the server has begun to receive and not finished handling (stored or refused). */
+  uploadsInProgress(): Promise<number>;
   /** Total bytes of object data currently stored under a bucket/prefix (for the benchmark). */
   bytesStored(bucket: string, prefix?: string): Promise<number>;
 }
@@ -125,9 +133,10 @@ class ChildProcessS3Server implements S3TestServer {
       this.options.port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`did not start within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
         child.on("message", (message: S3ServerProcessMessage) => {
-          clearTimeout(timer);
           if (message.type === "listening") resolve(message.port);
-          else reject(new Error(message.message));
+          else if (message.type === "failed") reject(new Error(message.message));
+          else return;
+          clearTimeout(timer);
         });
         child.once("exit", (code, signal) => {
           clearTimeout(timer);
@@ -158,6 +167,25 @@ class ChildProcessS3Server implements S3TestServer {
     }
   }
 
+  async crashOnWrite(bucket: string, keyPrefix: string): Promise<void> {
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) throw new Error("crashOnWrite: the server is not running");
+    const command: S3ServerProcessCommand = { type: "crash-on-write", keyPrefix: `${bucket}/${keyPrefix}` };
+    await new Promise<void>((resolve, reject) => {
+      const onMessage = (message: S3ServerProcessMessage) => {
+        if (message.type !== "armed") return;
+        child.off("message", onMessage);
+        resolve();
+      };
+      child.on("message", onMessage);
+      child.send(command, (error) => error && reject(error));
+    });
+  }
+
+  crashed(): Promise<void> {
+    return this.exited;
+  }
+
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
@@ -181,6 +209,11 @@ class ChildProcessS3Server implements S3TestServer {
         await new Promise((resolve) => setTimeout(resolve, 200));
       }
     }
+  }
+
+  async uploadsInProgress(): Promise<number> {
+    // Each upload is spooled to its own file, removed once the upload is stored or refused.
+    return (await fs.readdir(this.options.spoolDir).catch(() => [])).length;
   }
 
   async bytesStored(bucket: string, prefix = ""): Promise<number> {

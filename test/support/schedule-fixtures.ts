@@ -37,3 +37,10 @@ export function hostInput(host: Record<string, unknown> = {}, stack = "prod"): H
   const cfg = parseStackConfig(rawConfig(host));
   return { stack, host: cfg.hosts[0], targets: TARGETS, notify: cfg.notify, resticPassword: cfg.resticPassword };
 }
+
+/** Host variations whose systemd units are snapshotted (unit tier) and verified by systemd-analyze (artifact tier). */
+export const SYSTEMD_UNIT_CASES = [
+  ["docker volume, pause consistency, local and s3 targets", {}],
+  ["data dir under /home, drill on a named job and target", { data: { dir: "/home/owui/data" }, restoreDrill: { job: "weekly-copy", target: "disk", schedule: "Sun *-*-* 06:00" } }],
+  ["custom paths, no random delay, drill off", { randomizedDelaySec: 0, restoreDrill: { enabled: false }, paths: { command: "/opt/owb/bin/openwebui-backup", envFile: "/opt/owb/etc/backup env", stagingDir: "/opt/owb/staging", stateDir: "/opt/owb/state", lockDir: "/run/owb", logDir: "/opt/owb/log" } }],
+] as const;

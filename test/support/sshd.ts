@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
+import { waitFor } from "./wait";
 
 export interface TestSshd {
   port: number;
@@ -59,12 +60,14 @@ export async function startSshd(authorizedOptions: string): Promise<TestSshd> {
   const proc: ChildProcess = spawn("/usr/sbin/sshd", ["-D", "-e", "-f", path.join(dir, "sshd_config")], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";
   proc.stderr!.on("data", (c) => (log += c));
-  for (let i = 0; ; i++) {
+  // Bounded generously: a busy machine may take a while to start it.
+  await waitFor("sshd to listen", 30_000, () => {
     if (proc.exitCode !== null) throw new Error(`sshd exited: ${log}`);
-    if (log.includes("Server listening")) break;
-    if (i > 200) throw new Error(`sshd did not start: ${log}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+    return log.includes("Server listening");
+  }).catch((error: Error) => {
+    proc.kill("SIGKILL");
+    throw new Error(`sshd did not start: ${error.message}\n${log}`);
+  });
   const hostKey = fs.readFileSync(`${hostKeyFile}.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
   return {
     port,

@@ -1,5 +1,5 @@
 /**
- * The README's config reference is generated from the schema (scripts/cli/config-reference.ts):
+ * docs/config-reference.md's key table is generated from the schema (scripts/cli/config-reference.ts):
  * regenerate and compare, and make sure every key of the schema is described and no
  * description names a key that is gone.
  */
@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DESCRIPTIONS, END_MARKER, START_MARKER, configReferenceMarkdown, referenceRows, rowKey, withConfigReference } from "../scripts/cli/config-reference";
 
-const README = path.join(__dirname, "..", "README.md");
+const REFERENCE = path.join(__dirname, "..", "docs", "config-reference.md");
 
 describe("config reference", () => {
   const rows = referenceRows();
@@ -54,8 +54,8 @@ describe("config reference", () => {
     expect(Object.keys(DESCRIPTIONS).filter((k) => !keys.has(k))).toEqual([]);
   });
 
-  it("README.md holds exactly what `npm run docs` generates", () => {
-    const readme = fs.readFileSync(README, "utf8");
+  it("docs/config-reference.md holds exactly what `npm run docs` generates", () => {
+    const readme = fs.readFileSync(REFERENCE, "utf8");
     expect(readme).toContain(START_MARKER);
     expect(readme).toContain(END_MARKER);
     const section = readme.slice(readme.indexOf(START_MARKER) + START_MARKER.length, readme.indexOf(END_MARKER)).trim();
@@ -63,7 +63,7 @@ describe("config reference", () => {
     expect(withConfigReference(readme)).toBe(readme);
   });
 
-  it("refuses a README without the markers", () => {
+  it("refuses a file without the markers", () => {
     expect(() => withConfigReference("# no markers\n")).toThrow(/config-reference:start/);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * The test S3 server (test/support/s3-server.ts) against the real restic 0.14 and
- * rclone 1.60 binaries: what the backup engine's end-to-end tests rely on.
+ * rclone 1.60 binaries: what the backup engine's end-to-end tests rely on. Its aws-chunked
+ * decoder and client environment are checked in s3-server.unit.test.ts.
  */
 import { execFile, spawn } from "child_process";
 import { createHash, randomBytes } from "crypto";
@@ -8,9 +9,8 @@ import { promises as fs } from "fs";
 import * as http from "http";
 import * as os from "os";
 import * as path from "path";
-import { Readable } from "stream";
-import { AwsChunkedDecoder, isAwsChunked, withoutAwsChunkedEncoding } from "./support/aws-chunked";
 import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
+import { waitFor } from "./support/wait";
 
 const RESTIC_PASSWORD = "correct horse battery staple";
 
@@ -64,92 +64,6 @@ async function fileDigests(root: string): Promise<Record<string, string>> {
   await visit(root);
   return digests;
 }
-
-async function waitFor(what: string, timeoutMs: number, condition: () => Promise<boolean> | boolean): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-/** Frames `payload` the way minio-go does for STREAMING-AWS4-HMAC-SHA256-PAYLOAD. */
-function awsChunked(payload: Buffer, chunkSize: number): Buffer {
-  const signature = "0".repeat(64);
-  const parts: Buffer[] = [];
-  for (let offset = 0; offset < payload.length; offset += chunkSize) {
-    const data = payload.subarray(offset, offset + chunkSize);
-    parts.push(Buffer.from(`${data.length.toString(16)};chunk-signature=${signature}\r\n`), data, Buffer.from("\r\n"));
-  }
-  parts.push(Buffer.from(`0;chunk-signature=${signature}\r\n\r\n`));
-  return Buffer.concat(parts);
-}
-
-async function decode(framed: Buffer, pieceSize: number): Promise<Buffer> {
-  const pieces: Buffer[] = [];
-  for (let offset = 0; offset < framed.length; offset += pieceSize) pieces.push(framed.subarray(offset, offset + pieceSize));
-  const decoder = new AwsChunkedDecoder();
-  const out: Buffer[] = [];
-  decoder.on("data", (chunk: Buffer) => out.push(chunk));
-  await new Promise<void>((resolve, reject) => {
-    decoder.on("end", resolve).on("error", reject);
-    Readable.from(pieces).on("error", reject).pipe(decoder);
-  });
-  return Buffer.concat(out);
-}
-
-describe("aws-chunked decoding", () => {
-  const payload = randomBytes(70_000);
-
-  it.each([
-    ["whole body at once", 8192, 1_000_000],
-    ["one byte at a time", 8192, 1],
-    ["pieces that split headers and CRLFs", 8192, 7],
-    ["64 KiB chunks like minio-go", 65536, 4096],
-  ])("decodes %s", async (_name, chunkSize, pieceSize) => {
-    expect((await decode(awsChunked(payload, chunkSize), pieceSize)).equals(payload)).toBe(true);
-  });
-
-  it("decodes an empty body", async () => {
-    expect((await decode(awsChunked(Buffer.alloc(0), 8192), 5)).length).toBe(0);
-  });
-
-  it.each([
-    ["truncated before the final chunk", (framed: Buffer) => framed.subarray(0, framed.length - 90), /ended early/],
-    ["a chunk size that is not hex", (framed: Buffer) => Buffer.concat([Buffer.from("zz;chunk-signature=0\r\n"), framed]), /not hex/],
-    ["data longer than its chunk size", (framed: Buffer) => Buffer.from(framed.toString("latin1").replace(/^[0-9a-f]+;/, "10;"), "latin1"), /CRLF/],
-  ])("rejects %s", async (_name, corrupt, message) => {
-    await expect(decode(corrupt(awsChunked(payload, 8192)), 1000)).rejects.toThrow(message);
-  });
-
-  it.each([
-    [{ "x-amz-content-sha256": "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" }, true],
-    [{ "content-encoding": "gzip, aws-chunked" }, true],
-    [{ "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, false],
-    [{ "x-amz-content-sha256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" }, false],
-    [{}, false],
-  ])("isAwsChunked(%j) is %s", (headers, expected) => {
-    expect(isAwsChunked(headers)).toBe(expected);
-  });
-
-  it.each([
-    ["aws-chunked", undefined],
-    ["gzip,aws-chunked", "gzip"],
-    ["gzip", "gzip"],
-    [undefined, undefined],
-  ])("content-encoding %j without aws-chunked is %j", (input, expected) => {
-    expect(withoutAwsChunkedEncoding(input)).toBe(expected);
-  });
-});
-
-describe("s3ClientEnv", () => {
-  it("drops AWS_CA_BUNDLE, turns on rclone fast-list and leaves the base environment alone", () => {
-    const base = { AWS_CA_BUNDLE: "/etc/ssl/certs/ca-certificates.crt", PATH: "/usr/bin" };
-    const env = s3ClientEnv(base);
-    expect(env).toEqual({ PATH: "/usr/bin", RCLONE_FAST_LIST: "true" });
-    expect(base.AWS_CA_BUNDLE).toBe("/etc/ssl/certs/ca-certificates.crt");
-  });
-});
 
 describe("test S3 server with restic and rclone", () => {
   let s3: S3TestServer;
@@ -247,13 +161,14 @@ describe("test S3 server with restic and rclone", () => {
 
   it("stores nothing from an upload that is cut off mid-body", async () => {
     const { port } = new URL(s3.endpoint);
-    await new Promise<void>((resolve) => {
-      const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/backups/cut/half.bin", headers: { "content-length": 1_000_000 } });
-      req.on("error", () => resolve());
-      req.write(Buffer.alloc(500_000), () => setTimeout(() => req.destroy(), 100));
-    });
-    // Give the server a moment to notice the closed connection; the object must never appear.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/backups/cut/half.bin", headers: { "content-length": 1_000_000 } });
+    req.on("error", () => undefined);
+    await new Promise<void>((resolve) => req.write(Buffer.alloc(500_000), () => resolve()));
+    // Cut the connection once the server is receiving the body; then wait until it has dealt
+    // with the broken upload. The object must never appear.
+    await waitFor("the server to receive the upload", 30_000, async () => (await s3.uploadsInProgress()) > 0);
+    req.destroy();
+    await waitFor("the server to drop the broken upload", 30_000, async () => (await s3.uploadsInProgress()) === 0);
     expect(await s3.bytesStored("backups", "cut/")).toBe(0);
     expect((await fetch(`${s3.endpoint}/backups/cut/half.bin`)).status).toBe(404);
   });
@@ -277,6 +192,23 @@ describe("test S3 server options", () => {
       }
     } finally {
       await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it("crashOnWrite(): the next upload under the prefix kills the server before anything of it is stored", async () => {
+    const s3 = await startS3Server();
+    try {
+      await s3.createBucket("kept");
+      await s3.crashOnWrite("kept", "doomed/");
+      expect((await fetch(`${s3.endpoint}/kept/safe.txt`, { method: "PUT", body: "hello" })).status).toBe(200);
+      await expect(fetch(`${s3.endpoint}/kept/doomed/a.txt`, { method: "PUT", body: "lost" })).rejects.toThrow();
+      await s3.crashed();
+      await s3.restart();
+      expect(await s3.bytesStored("kept")).toBe(5);
+      // A restarted server is not armed any more.
+      expect((await fetch(`${s3.endpoint}/kept/doomed/a.txt`, { method: "PUT", body: "kept" })).status).toBe(200);
+    } finally {
+      await s3.stop();
     }
   });
 

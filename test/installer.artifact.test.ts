@@ -13,6 +13,7 @@ import { renderHostFiles } from "../scripts/render/host-files";
 import { INSTALLED_LIST, renderInstaller, uninstallerPath } from "../scripts/render/installer";
 import { HostRenderInput } from "../scripts/render/types";
 import { hostInput } from "./support/schedule-fixtures";
+import { waitFor } from "./support/wait";
 
 let work: string;
 let root: string;
@@ -190,7 +191,7 @@ describe("shellcheck", () => {
 });
 
 describe("cron lines, executed", () => {
-  it("run the command under flock, append to <job>.cron.log, and skip a run while one holds the lock", () => {
+  it("run the command under flock, append to <job>.cron.log, and skip a run while one holds the lock", async () => {
     const base = path.join(work, "host");
     const input = hostInput({
       scheduler: "cron",
@@ -198,8 +199,13 @@ describe("cron lines, executed", () => {
       paths: { command: `${base}/bin/openwebui-backup`, envFile: `${base}/etc/backup.env`, stagingDir: `${base}/staging`, stateDir: `${base}/state`, lockDir: `${base}/lock`, logDir: `${base}/log` },
     });
     fs.mkdirSync(`${base}/bin`, { recursive: true });
-    // A stand-in for the command: prints its arguments and env file, holds the lock for a while when asked.
-    fs.writeFileSync(`${base}/bin/openwebui-backup`, `#!/usr/bin/env bash\necho "args: $* env: $OPENWEBUI_BACKUP_ENV"\n[[ -f '${base}/slow' ]] && sleep 2\nexit 0\n`, { mode: 0o755 });
+    // A stand-in for the command: prints its arguments and env file; when asked, says it runs
+    // (so under the lock) and holds the lock until released (both files, not output, so the log stays its line).
+    fs.writeFileSync(
+      `${base}/bin/openwebui-backup`,
+      `#!/usr/bin/env bash\necho "args: $* env: $OPENWEBUI_BACKUP_ENV"\nif [[ -f '${base}/slow' ]]; then\n  touch '${base}/holding'\n  for ((i = 0; i < 600; i++)); do [[ -f '${base}/release' ]] && break; sleep 0.05; done\nfi\nexit 0\n`,
+      { mode: 0o755 },
+    );
     const cron = renderCronFiles(input)[0].content;
     expect(cron).toMatch(/^SHELL=\/bin\/bash$/m);
     expect(cron).toMatch(/^PATH=/m);
@@ -219,13 +225,15 @@ describe("cron lines, executed", () => {
 
     fs.writeFileSync(`${base}/slow`, "");
     const holder = spawn("bash", ["-c", weekly.command], { stdio: "ignore" });
+    const holderExited = new Promise((resolve) => holder.once("exit", resolve));
     try {
-      spawnSync("sleep", ["0.5"]);
+      await waitFor("the first run to hold the lock", 30_000, () => fs.existsSync(`${base}/holding`));
       const overtaken = run(weekly.command);
       expect(overtaken.status).toBe(1); // flock -n: the second run does not wait, and never starts the command
       expect(fs.readFileSync(`${base}/log/weekly-copy.cron.log`, "utf8")).toBe(`args: run weekly-copy env: ${base}/etc/backup.env\n`); // the holder's line only
     } finally {
-      holder.kill();
+      fs.writeFileSync(`${base}/release`, "");
+      await holderExited;
     }
     expect(fs.existsSync(`${base}/lock/cron-weekly-copy.lock`)).toBe(true);
   });

@@ -1,0 +1,31 @@
+/**
+ * The tutorial's plans 1 and 2 as example stack files: every script rendered for their hosts
+ * passes shellcheck, and so does each env file.
+ */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { renderStackFile } from "../scripts/cli/render-cli";
+
+const example = (name: string) => path.join(__dirname, "..", "examples", name);
+
+describe.each(["plan1.yaml", "plan2.yaml"])("%s", (file) => {
+  const rendered = renderStackFile(example(file), "example", {});
+
+  it("every rendered script passes shellcheck", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owb-examples-"));
+    try {
+      for (const h of rendered.hosts) {
+        for (const f of h.files.filter((x) => x.content.startsWith("#!/usr/bin/env bash") || x.path.endsWith(".env"))) {
+          const p = path.join(dir, h.host, f.path);
+          fs.mkdirSync(path.dirname(p), { recursive: true });
+          fs.writeFileSync(p, f.content);
+          execFileSync("shellcheck", ["-s", "bash", p], { encoding: "utf8" });
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
