@@ -9,7 +9,7 @@ import * as path from "path";
 import { ConfigError } from "../../config";
 import { configFromStackFile } from "../../config/sources";
 import { renderHostFiles } from "../render/host-files";
-import { plainTargets } from "../render/plain-targets";
+import { plainObjectStorage, plainTargets } from "../render/plain-targets";
 import { HostFile } from "../render/types";
 
 export interface RenderedHost {
@@ -31,6 +31,7 @@ export function renderStackFile(file: string, stack: string, env: NodeJS.Process
       targets: Object.fromEntries(used.map((t) => [t, targets[t]])),
       notify: config.notify,
       resticPassword: config.resticPassword,
+      objectStorage: plainObjectStorage(config, host),
     });
     return { host: host.name, files: rendered.files, installer: rendered.installer };
   });

@@ -137,6 +137,7 @@ cmd_restore() {
     show_manifest "$TO_ARG.manifest.json"
     rm -f -- "$TO_ARG.manifest.json"
     check_databases "$TO_ARG" require || die "restored into $TO_ARG, but integrity_check failed (see above)"
+    check_backup_extras "$TO_ARG"
     log "restored $snapshot from $t into $TO_ARG ($(files_of "$TO_ARG") files)"
     return 0
   fi
@@ -152,11 +153,15 @@ cmd_restore() {
   restore_into "$t" "$snapshot" "$incoming"
   show_manifest "$incoming.manifest.json"
   check_databases "$incoming" require || die "the restored copy fails integrity_check; the live data was not touched"
+  check_backup_extras "$incoming"
   suspend_containers stop
+  restore_database "$incoming" "$safety"
   mkdir -- "$safety"
   find "$data" -mindepth 1 -maxdepth 1 -exec mv -t "$safety" -- {} +
   find "$incoming" -mindepth 1 -maxdepth 1 -exec mv -t "$data" -- {} +
   log "swapped in $snapshot from $t; the previous data is kept in $safety"
+  restore_object_storage "$data"
+  drop_extras "$data"
   check_databases "$data" require || die "integrity_check failed after the swap; the previous data is in $safety"
   resume_containers
   log "restore in place done"
@@ -178,6 +183,7 @@ cmd_verify() {
     restore_into "$t" latest "$scratch/data"
     show_manifest "$scratch/data.manifest.json"
     check_databases "$scratch/data" require
+    verify_database "$scratch/data" "$scratch/data.manifest.json"
   )
   status=$?
   set -e
