@@ -5,18 +5,20 @@
  * container is the docker stub's `exec`, which runs the real client tools against the cluster
  * (as `docker exec open-webui-db pg_dump …` runs the server's own tools inside the container).
  */
-import { ChildProcess, spawn } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { AWKWARD_UPLOAD_NAMES, buildDataDir, isExcluded, treeHashes } from "./support/openwebui-data";
 import { PgCluster, WEBUI_PG_REVISION, WEBUI_PG_TABLES, createWebuiTables, pgRowCounts, postgresAvailable, startPgWriter, startPostgres } from "./support/postgres";
-import { S3TestServer, startS3Server } from "./support/s3-server";
+import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
+import { TestSshd, startSshd } from "./support/sshd";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(300_000);
 
 const DB_CONTAINER = "open-webui-db";
+const OWUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.6.5";
 const suite = postgresAvailable() ? describe : describe.skip;
 
 let pg: PgCluster;
@@ -386,5 +388,179 @@ suite("PostgreSQL by URL (client tools on the host)", () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain(`pg_dump ${pg.major - 1} on this host cannot dump a PostgreSQL ${pg.major} server; install client tools of version ${pg.major} or newer`);
     expect(fs.existsSync(path.join(sandbox.root, "nas"))).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------- the stack's shape: files in S3
+
+/** rclone against the local S3 server, for putting and reading Open WebUI's files. */
+function s3rclone(args: string[]): string {
+  const env = {
+    ...s3ClientEnv(),
+    RCLONE_CONFIG: "/dev/null",
+    RCLONE_CONFIG_T_TYPE: "s3",
+    RCLONE_CONFIG_T_PROVIDER: "Other",
+    RCLONE_CONFIG_T_ENDPOINT: s3.endpoint,
+    RCLONE_CONFIG_T_REGION: "us-east-1",
+    RCLONE_CONFIG_T_ACCESS_KEY_ID: s3.accessKeyId,
+    RCLONE_CONFIG_T_SECRET_ACCESS_KEY: s3.secretAccessKey,
+  };
+  return execFileSync("rclone", args, { env, encoding: "utf8" });
+}
+
+const FILES = { "f1_manual.pdf": "manual v1\n", "9a2b_ünïcödé report 2024.md": "résumé\n", "c3d4_it's \"quoted\".txt": "quoted\n" };
+
+suite("Open WebUI on the stack's PostgreSQL with its files in S3", () => {
+  let sandbox: HostSandbox;
+  let bucket: string;
+  beforeEach(async () => {
+    sandbox = newSandbox();
+    bucket = `owui-files-${++counter}`;
+    await s3.createBucket(bucket);
+    // What the stack's container holds: role and database "openwebui" (the image makes the role a superuser).
+    pg.psql(`DROP DATABASE IF EXISTS openwebui WITH (FORCE);\nDROP ROLE IF EXISTS openwebui;\nCREATE ROLE openwebui LOGIN SUPERUSER;\nCREATE DATABASE openwebui OWNER openwebui;`);
+    createWebuiTables(pg, "openwebui", 100);
+    const src = path.join(sandbox.root, "uploads-src");
+    fs.mkdirSync(src);
+    for (const [name, content] of Object.entries(FILES)) fs.writeFileSync(path.join(src, name), content);
+    s3rclone(["copy", src, `t:${bucket}/openwebui-files`]);
+  });
+  afterEach(() => sandbox.cleanup());
+
+  const stackConfig = (job: Record<string, unknown>) => ({
+    targets: {
+      files: { type: "s3", bucket, endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      nas: { type: "local", path: path.join(sandbox.root, "nas") },
+    },
+    hosts: [
+      {
+        name: "web1",
+        openwebui: {
+          image: OWUI_IMAGE,
+          data: { dir: sandbox.dataDir },
+          database: { postgres: { image: "postgres:16.4" } },
+          storage: { s3: { target: "files", prefix: "openwebui-files/" } },
+        },
+        jobs: [{ name: "nightly", targets: ["nas"], ...job }],
+      },
+    ],
+    resticPassword: "correct horse battery staple",
+  });
+
+  it.each([
+    ["snapshot", { method: "snapshot", retention: { keep: 3 } }],
+    ["restic", { method: "restic", retention: { keep: 3 } }],
+  ])("%s: dump first, then the prefix; restore --to gives both; in place puts back a deleted file and the rows; verify passes", async (_m, job) => {
+    sandbox.install(stackConfig(job));
+    const env = fs.readFileSync(sandbox.paths.envFile, "utf8");
+    expect(env).toMatch(/^OWB_DATABASE_CONTAINER='open-webui-db'$/m);
+    expect(env).toMatch(/^OWB_STORAGE_PREFIX='openwebui-files'$/m);
+
+    const run = await sandbox.ok(["run", "nightly"]);
+    const lines = run.stderr.split("\n");
+    const dumped = lines.findIndex((l) => /dumped PostgreSQL .*database "openwebui" in container open-webui-db/.test(l));
+    const copied = lines.findIndex((l) => /copied 3 files, \d+ bytes of Open WebUI's files from s3:\/\/owui-files-\d+\/openwebui-files/.test(l));
+    expect(dumped).toBeGreaterThanOrEqual(0);
+    expect(copied).toBeGreaterThan(dumped);
+
+    const restored = path.join(sandbox.root, "restored");
+    await sandbox.ok(["restore", "nightly", "--to", restored]);
+    const copy = path.join(restored, "openwebui-backup", "object-storage");
+    expect(Object.fromEntries(fs.readdirSync(copy).map((n) => [n, fs.readFileSync(path.join(copy, n), "utf8")]))).toEqual(FILES);
+    expect(pgRowCounts(pg, loadDump(dumpIn(restored)))).toEqual(pgRowCounts(pg, "openwebui"));
+
+    // After the backup: a file deleted (with its row), a new one uploaded.
+    const atBackup = pgRowCounts(pg, "openwebui");
+    pg.psql(`DELETE FROM file WHERE id = 'f1';`, "openwebui");
+    s3rclone(["deletefile", `t:${bucket}/openwebui-files/f1_manual.pdf`]);
+    fs.writeFileSync(path.join(sandbox.root, "new.txt"), "uploaded after the backup\n");
+    s3rclone(["copyto", path.join(sandbox.root, "new.txt"), `t:${bucket}/openwebui-files/e5f6_new.txt`]);
+
+    await sandbox.ok(["restore", "nightly", "--in-place"]);
+    expect(pgRowCounts(pg, "openwebui")).toEqual(atBackup);
+    expect(s3rclone(["cat", `t:${bucket}/openwebui-files/f1_manual.pdf`])).toBe(FILES["f1_manual.pdf"]);
+    // A copy, not a sync: what was uploaded since stays.
+    expect(s3rclone(["lsf", `t:${bucket}/openwebui-files`]).split("\n").filter(Boolean).sort()).toEqual([...Object.keys(FILES), "e5f6_new.txt"].sort());
+    expect(fs.existsSync(path.join(sandbox.dataDir, "openwebui-backup"))).toBe(false);
+    expect(onlyStartStop(sandbox.dockerCalls())).toEqual(["stop open-webui", "start open-webui"]);
+
+    const verify = await sandbox.ok(["verify", "nightly"]);
+    expect(verify.stderr).toMatch(/row counts match the manifest/);
+
+    // The next run downloads only what is new into its mirror, and stages all four files.
+    const next = await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: String(Math.floor(Date.now() / 1000) + 3600) });
+    expect(next.stderr).toMatch(/copied 4 files/);
+  });
+
+  it("an unreachable bucket fails the run before anything is shipped, with an alert", async () => {
+    const hook = await webhookListener();
+    try {
+      const cfg = stackConfig({ method: "snapshot", retention: { keep: 3 } });
+      (cfg.targets.files as { bucket: string }).bucket = "no-such-bucket";
+      sandbox.install({ ...cfg, notify: { webhookUrl: hook.url } });
+      const r = await sandbox.run(["run", "nightly"]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/could not copy Open WebUI's files from s3:\/\/no-such-bucket\/openwebui-files/);
+      expect(hook.jsonBodies()).toHaveLength(1);
+      expect(fs.existsSync(path.join(sandbox.root, "nas"))).toBe(false);
+    } finally {
+      await hook.close();
+    }
+  });
+});
+
+// ---------------------------------------------------------------- method pull
+
+suite("method pull of a PostgreSQL host's snapshots", () => {
+  let source: HostSandbox;
+  let puller: HostSandbox;
+  let sshd: TestSshd;
+  const srcRoot = () => path.join(source.root, "disk", "web1", "nightly");
+  beforeEach(async () => {
+    source = newSandbox();
+    puller = new HostSandbox("owb-pg-nas-");
+    fs.mkdirSync(srcRoot(), { recursive: true });
+    sshd = await startSshd(`command="/usr/bin/rrsync -ro ${srcRoot()}",restrict`);
+  });
+  afterEach(async () => {
+    await sshd?.stop();
+    source.cleanup();
+    puller.cleanup();
+  });
+
+  it("copies the dump with the files; the puller restores it and checks the files (it has no server to load it into)", async () => {
+    const db = newDatabase();
+    const cfg = {
+      targets: { disk: { type: "local", path: path.join(source.root, "disk") }, nas: { type: "local", path: path.join(puller.root, "nas") } },
+      hosts: [
+        {
+          name: "web1",
+          data: { dir: source.dataDir },
+          database: { postgres: { container: DB_CONTAINER, user: pg.superuser, database: db } },
+          jobs: [{ name: "nightly", method: "local-snapshot", targets: ["disk"], retention: { keep: 3 } }],
+        },
+        {
+          name: "nas",
+          jobs: [
+            {
+              name: "from-web1",
+              method: "pull",
+              from: { host: "127.0.0.1", port: sshd.port, user: "root", sshKeyFile: sshd.clientKey, path: "/", hostKey: sshd.hostKey },
+              targets: ["nas"],
+              retention: { keep: 2 },
+            },
+          ],
+        },
+      ],
+    };
+    source.install(cfg, "test", 0);
+    puller.install(cfg, "test", 1);
+    await source.ok(["run", "nightly"]);
+    await puller.ok(["run", "from-web1"]);
+    const restored = path.join(puller.root, "restored");
+    await puller.ok(["restore", "from-web1", "--to", restored]);
+    expect(pgRowCounts(pg, loadDump(dumpIn(restored)))).toEqual(pgRowCounts(pg, db));
+    expect(treeHashes(restored, (rel) => filesOnly(rel) || rel.startsWith("openwebui-backup"))).toEqual(treeHashes(source.dataDir, filesOnly));
+    await puller.ok(["verify", "from-web1"]);
   });
 });
