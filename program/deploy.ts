@@ -17,12 +17,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_OPENWEBUI_PORT, OpenWebUIServiceConfig } from "../config/openwebui-service";
 import type { HostConfig, StackConfig } from "../config/schema";
-import type { ResolvedTarget } from "../scripts/render/types";
+import type { ResolvedObjectStorage, ResolvedTarget } from "../scripts/render/types";
 import { B2BackupBucket } from "../components/b2-backup-bucket";
 import { BackupJobs, BackupJobsConnection } from "../components/backup-jobs";
 import { Ec2Host, SSH_PORT } from "../components/ec2-host";
 import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
-import { hostLocationsOnTarget, resolvedTarget } from "../components/managed-targets";
+import { fileStoresOnTarget, hostLocationsOnTarget, resolvedObjectStorage, resolvedTarget } from "../components/managed-targets";
 import { OpenWebUIStack } from "../components/openwebui-stack";
 import { S3BackupBucket } from "../components/s3-backup-bucket";
 import { SshEndpoint, configuredEndpoint } from "../components/ssh-endpoint";
@@ -104,12 +104,23 @@ function provisionedHost(ec2: Ec2Host): ProvisionedHost {
   return { address: ec2.readyAddress, user: ec2.loginUser, dependsOn: [ec2.instance] };
 }
 
-function deployOpenWebUIOn(host: HostConfig, service: OpenWebUIServiceConfig, access: HostAccess, opts: { sshKeyDir?: string; parent?: pulumi.Resource } = {}): OpenWebUIStack {
+function deployOpenWebUIOn(
+  host: HostConfig,
+  service: OpenWebUIServiceConfig,
+  access: HostAccess,
+  opts: { sshKeyDir?: string; parent?: pulumi.Resource; objectStorage?: pulumi.Input<ResolvedObjectStorage> } = {},
+): OpenWebUIStack {
   return new OpenWebUIStack(
     `openwebui-${host.name}`,
-    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir },
+    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir, objectStorage: opts.objectStorage },
     { parent: opts.parent, dependsOn: access.dependsOn },
   );
+}
+
+/** What the backups of a host need beyond its targets: where its Open WebUI keeps things outside the data volume. */
+export interface HostSources {
+  readonly objectStorage?: pulumi.Input<ResolvedObjectStorage>;
+  readonly databasePassword?: pulumi.Input<string>;
 }
 
 function deployBackupJobsOn(
@@ -118,10 +129,19 @@ function deployBackupJobsOn(
   targets: pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   connection: pulumi.Input<BackupJobsConnection> | undefined,
   opts: pulumi.ComponentResourceOptions,
+  sources: HostSources = {},
 ): BackupJobs {
   return new BackupJobs(
     `backup-jobs-${host.name}`,
-    { host, targets, notify: cfg.notify, resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword), connection },
+    {
+      host,
+      targets,
+      notify: cfg.notify,
+      resticPassword: cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword),
+      connection,
+      objectStorage: sources.objectStorage,
+      databasePassword: sources.databasePassword,
+    },
     opts,
   );
 }
@@ -136,6 +156,8 @@ export interface BackupTargets {
    * Throws for a host the config does not have.
    */
   resolvedTargetsFor(hostName: string): pulumi.Output<Record<string, ResolvedTarget>>;
+  /** Where host `hostName`'s Open WebUI keeps its files in S3, with its key (a secret); undefined when they stay in the data volume. */
+  objectStorageFor(hostName: string): pulumi.Output<ResolvedObjectStorage> | undefined;
 }
 
 /** Creates the managed targets' buckets and keys (named after the target, children of `opts.parent` if given). */
@@ -146,7 +168,15 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
       const m = t.managed;
       buckets[tname] = new S3BackupBucket(
         tname,
-        { bucket: t.bucket, region: t.region, lifecycle: m.lifecycle, objectLock: m.objectLock, kmsKeyArn: m.kmsKeyArn, hosts: hostLocationsOnTarget(cfg, tname) },
+        {
+          bucket: t.bucket,
+          region: t.region,
+          lifecycle: m.lifecycle,
+          objectLock: m.objectLock,
+          kmsKeyArn: m.kmsKeyArn,
+          hosts: hostLocationsOnTarget(cfg, tname),
+          fileStores: fileStoresOnTarget(cfg, tname),
+        },
         opts,
       );
     } else if (t.type === "b2" && t.managed) {
@@ -162,6 +192,12 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
       const names = [...new Set(host.jobs.flatMap((j) => j.targets))];
       const resolved = Object.fromEntries(names.map((tname) => [tname, resolvedTarget(cfg.targets[tname], buckets[tname], hostName)]));
       return pulumi.secret(pulumi.all(resolved));
+    },
+    objectStorageFor(hostName: string) {
+      const host = cfg.hosts.find((h) => h.name === hostName);
+      if (!host) throw new Error(`objectStorageFor: no host "${hostName}" in the config`);
+      const target = host.openwebui?.storage?.s3.target;
+      return resolvedObjectStorage(cfg, host, target === undefined ? undefined : buckets[target]);
     },
   };
 }
@@ -189,8 +225,10 @@ export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } 
   for (const host of cfg.hosts) {
     const { ec2, snapshotPolicy } = deployMachine(host, stack);
     const access = hostAccess(host, ec2 && provisionedHost(ec2));
-    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access) : undefined;
-    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, { dependsOn: access.dependsOn }) : undefined;
+    const objectStorage = targets.objectStorageFor(host.name);
+    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access, { objectStorage }) : undefined;
+    const sources = { objectStorage, databasePassword: openwebui?.databasePassword };
+    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, { dependsOn: access.dependsOn }, sources) : undefined;
     hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs };
   }
   return { hosts, targets };
@@ -224,6 +262,9 @@ export function stackOutputs(d: StackDeployment) {
   return {
     openwebui: openwebuiStackOutputs(stacks),
     openwebuiSecretKeys: Object.fromEntries(Object.entries(stacks).map(([name, s]) => [name, pulumi.secret(s.secretKey)])),
+    openwebuiDatabasePasswords: Object.fromEntries(
+      Object.entries(stacks).flatMap(([name, s]) => (s.databasePassword ? [[name, pulumi.secret(s.databasePassword)] as const] : [])),
+    ),
     hostProtection,
     backupBuckets: Object.fromEntries(Object.entries(d.targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupFiles,
@@ -267,6 +308,11 @@ export interface DeployOpenWebUIOptions {
   readonly provisioned?: Readonly<Record<string, ProvisionedHost>>;
   readonly sshKeyDir?: string;
   readonly parent?: pulumi.Resource;
+  /**
+   * Where a host's Open WebUI keeps its files in S3 (`BackupTargets.objectStorageFor`); needed for
+   * a managed storage target. Default: unmanaged targets as configured.
+   */
+  readonly objectStorageFor?: (hostName: string) => pulumi.Output<ResolvedObjectStorage> | undefined;
 }
 
 /** The stack step for every host with an `openwebui` block, by host name. */
@@ -274,7 +320,8 @@ export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOpt
   const stacks: Record<string, OpenWebUIStack> = {};
   for (const host of cfg.hosts) {
     if (!host.openwebui) continue;
-    stacks[host.name] = deployOpenWebUIOn(host, host.openwebui, hostAccess(host, opts.provisioned?.[host.name]), opts);
+    const objectStorage = opts.objectStorageFor ? opts.objectStorageFor(host.name) : resolvedObjectStorage(cfg, host);
+    stacks[host.name] = deployOpenWebUIOn(host, host.openwebui, hostAccess(host, opts.provisioned?.[host.name]), { ...opts, objectStorage });
   }
   return stacks;
 }
@@ -282,6 +329,8 @@ export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOpt
 export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions {
   /** Connections that override `hosts[].connection`, by host name. */
   readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
+  /** Where each host's Open WebUI keeps what lives outside its data volume, by host name. */
+  readonly sources?: Record<string, HostSources>;
 }
 
 /**
@@ -293,11 +342,11 @@ export function deployBackupJobs(
   targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   opts: DeployBackupJobsOptions = {},
 ): Record<string, BackupJobs> {
-  const { connections, ...resourceOpts } = opts;
+  const { connections, sources, ...resourceOpts } = opts;
   const result: Record<string, BackupJobs> = {};
   for (const host of cfg.hosts) {
     if (host.jobs.length === 0) continue;
-    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resourceOpts);
+    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resourceOpts, sources?.[host.name]);
   }
   return result;
 }

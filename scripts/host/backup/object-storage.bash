@@ -9,7 +9,8 @@ object_storage_configured() { [[ -n "${OWB_STORAGE_BUCKET:-}" ]]; }
 # (function-local exports, gone on return); the rclone remote "owbfiles" is defined by these
 # variables alone.
 with_object_storage() {
-  local -x RCLONE_CONFIG=/dev/null RCLONE_CONFIG_OWBFILES_TYPE=s3 RCLONE_CONFIG_OWBFILES_PROVIDER=AWS
+  # The bucket exists (Open WebUI writes to it), and a key limited to a prefix may not ask.
+  local -x RCLONE_CONFIG=/dev/null RCLONE_CONFIG_OWBFILES_TYPE=s3 RCLONE_CONFIG_OWBFILES_PROVIDER=AWS RCLONE_CONFIG_OWBFILES_NO_CHECK_BUCKET=true
   if [[ -n "${OWB_STORAGE_ENDPOINT:-}" ]]; then
     local -x RCLONE_CONFIG_OWBFILES_PROVIDER=Other RCLONE_CONFIG_OWBFILES_ENDPOINT=$OWB_STORAGE_ENDPOINT
   fi
