@@ -191,8 +191,13 @@ export async function startPostgres(prefix = "owb-pg-"): Promise<PgCluster> {
 export const WEBUI_PG_TABLES = ["alembic_version", "auth", "chat", "config", "file", "knowledge", "user"];
 export const WEBUI_PG_REVISION = "3781e22d8b01";
 
-/** Creates Open WebUI's tables in `database` with `chats` chat rows of ~2 kB each. */
-export function createWebuiTables(pg: PgCluster, database: string, chats = 200): void {
+/**
+ * Creates Open WebUI's tables in `database` with `chats` chat rows of ~2 kB each: repetitive
+ * text (quick, and TOAST compresses it to little), or with `randomText` hex digests that stay
+ * near their size on disk, as real chats do.
+ */
+export function createWebuiTables(pg: PgCluster, database: string, chats = 200, opts: { randomText?: boolean } = {}): void {
+  const body = opts.randomText ? "(SELECT string_agg(md5(random()::text || i || n), '') FROM generate_series(1, 62) AS n)" : "md5(i::text) || repeat('x', 2000)";
   pg.psql(
     `CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY);
 INSERT INTO alembic_version VALUES ('${WEBUI_PG_REVISION}');
@@ -207,7 +212,7 @@ INSERT INTO auth VALUES ('u1', 'ada@example.org', '$2b$12$hash', true);
 INSERT INTO config (data, version) VALUES ('{"version":0}', 0);
 INSERT INTO knowledge VALUES ('k1', 'u1', 'Manuals', 'product manuals', '{"file_ids":["f1"]}');
 INSERT INTO file VALUES ('f1', 'u1', 'manual.pdf', 'openwebui-files/f1_manual.pdf', '{"size":1}', 1700000000);
-INSERT INTO chat SELECT 'c' || i, 'u1', 'chat ' || i, json_build_object('messages', md5(i::text) || repeat('x', 2000)), 1700000000 + i, 1700000000 + i FROM generate_series(1, ${chats}) AS i;
+INSERT INTO chat SELECT 'c' || i, 'u1', 'chat ' || i, json_build_object('messages', ${body}), 1700000000 + i, 1700000000 + i FROM generate_series(1, ${chats}) AS i;
 `,
     database,
   );

@@ -185,13 +185,20 @@ pg_client_fits() {
 
 # ------------------------------------------------------------------ backup
 
+# micros_now, seconds_since <micros>: a wall clock in microseconds, and the seconds since, to the millisecond.
+micros_now() { printf '%s' "${EPOCHREALTIME/./}"; }
+seconds_since() {
+  local us=$(($(micros_now) - $1))
+  printf '%d.%03d' $((us / 1000000)) $((us / 1000 % 1000))
+}
+
 # stage_database <stage dir>: the dump, its row counts and the server's facts into the staged
 # tree's extras folder. One snapshot: the session exports it, the source gate and the counts
 # read it, pg_dump dumps it. pg_dump takes no lock that blocks Open WebUI's writes.
 stage_database() {
   database_configured || return 0
   local tree="$1/data" snapshot missing facts version version_num revision counts started
-  started=$(date -u +%s)
+  started=$(micros_now)
   mkdir -p -- "$(extras_dir "$tree")"
   pg_session_open
   if ! snapshot=$(pg_query 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot();') || [[ -z "$snapshot" ]]; then
@@ -209,7 +216,7 @@ stage_database() {
   pg_run "" pg_dump --format=custom --no-password --snapshot="$snapshot" </dev/null >"$(pg_dump_file "$tree")" ||
     die "pg_dump of PostgreSQL database $(database_label) failed (see its message above)"
   pg_session_close
-  log "dumped PostgreSQL $version database $(database_label): $(bytes_of "$(pg_dump_file "$tree")") bytes, $(grep -c . "$(pg_rows_file "$tree")") tables, schema ${revision:-unknown}, in $(($(date -u +%s) - started)) s"
+  log "dumped PostgreSQL $version database $(database_label): $(bytes_of "$(pg_dump_file "$tree")") bytes, $(grep -c . "$(pg_rows_file "$tree")") tables, schema ${revision:-unknown}, in $(seconds_since "$started") s"
 }
 
 # database_manifest_line <stage dir>: the manifest's "database" member on one line (so
