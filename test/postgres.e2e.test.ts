@@ -19,7 +19,10 @@ jest.setTimeout(300_000);
 
 const DB_CONTAINER = "open-webui-db";
 const OWUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.6.5";
-const suite = postgresAvailable() ? describe : describe.skip;
+/** Without Debian's postgresql package the suites are skipped, and say why in their names. */
+const suite: (name: string, fn: () => void) => void = postgresAvailable()
+  ? describe
+  : (name, fn) => describe.skip(`${name} [skipped: no PostgreSQL server binaries under /usr/lib/postgresql; install Debian's postgresql package]`, fn);
 
 let pg: PgCluster;
 let s3: S3TestServer;
