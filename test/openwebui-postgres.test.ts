@@ -6,6 +6,10 @@
  * backup command's env file. pgvector (`vectors: true`) is tested only here: Debian 12 has no
  * pgvector package to run it against.
  */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseStackConfig } from "../config";
 import { postgresUrlProblem } from "../config/database";
@@ -13,6 +17,9 @@ import { openwebuiEnv, postgresDataPath, stackDatabaseUrl, storageEnv } from "..
 import { s3FileStoreLifecycleRules, s3FileStorePolicy } from "../components/s3-backup-bucket";
 import { deployOpenWebUIStacks, deployStack, stackOutputs } from "../program/deploy";
 import { renderBackupCommand, renderBackupEnv } from "../scripts/render/backup";
+import { hostAsset } from "../scripts/render/assets";
+import { renderHostFiles } from "../scripts/render/host-files";
+import { extraPackageCommands } from "../scripts/render/installer";
 import { plainObjectStorage, plainTargets } from "../scripts/render/plain-targets";
 import { awsLookupMock, isSecret, promiseOf, registered, resourcesOfType, unwrapInput } from "./support/pulumi-mocks";
 
@@ -438,5 +445,58 @@ describe("the renderer", () => {
       accessKeyId: "UNKNOWN-UNTIL-PULUMI-UP(targets.files.fileStorage.box.accessKeyId)",
       secretAccessKey: "UNKNOWN-UNTIL-PULUMI-UP(targets.files.fileStorage.box.secretAccessKey)",
     });
+  });
+});
+
+describe("the installer: PostgreSQL's client tools when the host dumps a server by URL", () => {
+  const cfgWith = (postgres: Record<string, unknown>) =>
+    parseStackConfig({
+      targets: { nas: { type: "local", path: "/mnt/nas" } },
+      hosts: [{ name: "box", data: { dir: "/srv/owui" }, database: { postgres }, jobs: [{ name: "nightly", method: "snapshot", targets: ["nas"], retention: { keep: 2 } }] }],
+    });
+
+  test("a URL asks for pg_dump, pg_restore and psql; a container for nothing (its own tools run)", () => {
+    const url = cfgWith({ url: URL_SECRET });
+    const container = cfgWith({ container: "pg", user: "u", database: "d" });
+    expect(extraPackageCommands({ stack: "s", host: url.hosts[0], targets: plainTargets(url), notify: url.notify })).toEqual(["pg_dump", "pg_restore", "psql"]);
+    expect(extraPackageCommands({ stack: "s", host: container.hosts[0], targets: plainTargets(container), notify: container.notify })).toEqual([]);
+    const installer = renderHostFiles({ stack: "s", host: url.hosts[0], targets: plainTargets(url), notify: url.notify }).installer;
+    expect(installer).toContain("EXTRA_COMMANDS=(\n  'pg_dump'\n  'pg_restore'\n  'psql'\n)");
+  });
+
+  test.each([
+    ["apt-get", "postgresql-client"],
+    ["dnf", "postgresql"],
+    ["apk", "postgresql-client"],
+  ])("ensure_packages with %s installs %s once for the three tools", (manager, pkg) => {
+    // install.bash's ensure_packages, run for real with only a package manager stub (and sort) on PATH.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owb-pkgs-"));
+    try {
+      fs.writeFileSync(path.join(dir, manager), `#!/bin/bash\nprintf '%s\\n' "$*" >>${JSON.stringify(path.join(dir, "calls"))}\n`, { mode: 0o755 });
+      fs.symlinkSync("/usr/bin/sort", path.join(dir, "sort"));
+      const body = hostAsset("install.bash");
+      const fn = body.slice(body.indexOf("ensure_packages() {"), body.indexOf("\n}\n", body.indexOf("ensure_packages() {")) + 3);
+      const script = [
+        "set -Eeuo pipefail",
+        "on_host() { true; }",
+        "changed() { echo \"$1\"; }",
+        "die() { echo \"$*\" >&2; exit 1; }",
+        "PACKAGE_COMMANDS=(restic rsync)",
+        "EXTRA_COMMANDS=(pg_dump pg_restore psql)",
+        fn,
+        "ensure_packages",
+      ].join("\n");
+      // stdin not a socket: bash would take it for an rsh session and read ~/.bashrc.
+      const r = spawnSync("/bin/bash", ["-c", script], { env: { PATH: dir }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n");
+      const install = calls[calls.length - 1].split(" ");
+      expect(install.filter((w) => w === pkg)).toHaveLength(1);
+      expect(install).toEqual(expect.arrayContaining(["restic", "rsync", pkg]));
+      expect(r.stdout).toContain(`installed packages: `);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
