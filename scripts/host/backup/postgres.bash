@@ -88,6 +88,7 @@ pg_run() {
   )
 }
 
+# database_name: the configured database's name (pg_restore needs it as -d).
 database_name() { (pg_environment && printf '%s' "$PGDATABASE"); }
 
 # database_label: the database for messages, without credentials.
