@@ -14,6 +14,11 @@ export const openwebui = outputs.openwebui;
  * stored API key and OAuth credential in webui.db is unreadable: `pulumi stack output --show-secrets openwebuiSecretKeys`.
  */
 export const openwebuiSecretKeys = outputs.openwebuiSecretKeys;
+/**
+ * Per host whose stack runs PostgreSQL: the password of its `openwebui` role (secret), to reach
+ * the database by hand: `pulumi stack output --show-secrets openwebuiDatabasePasswords`.
+ */
+export const openwebuiDatabasePasswords = outputs.openwebuiDatabasePasswords;
 /** Per host: EC2 instance and DLM snapshot policy, where the stack manages them. */
 export const hostProtection = outputs.hostProtection;
 /** Per managed target: the bucket the stack created. */

@@ -20,7 +20,7 @@ import type { HostConfig, NotifyConfig } from "../config/schema";
 import { renderHostFiles } from "../scripts/render/host-files";
 import { uninstallerPath } from "../scripts/render/installer";
 import { shellQuote } from "../scripts/render/shell";
-import { HostRenderInput, ResolvedTarget } from "../scripts/render/types";
+import { HostRenderInput, ResolvedObjectStorage, ResolvedTarget } from "../scripts/render/types";
 import { configuredEndpoint } from "./ssh-endpoint";
 
 // ---------------------------------------------------------------- command strings (pure)
@@ -75,6 +75,10 @@ export interface BackupJobsArgs {
   readonly notify: pulumi.Input<NotifyConfig>;
   /** Required when a job uses restic. */
   readonly resticPassword?: pulumi.Input<string | undefined>;
+  /** Required when the host's Open WebUI keeps its files in S3: the bucket and key (a secret). */
+  readonly objectStorage?: pulumi.Input<ResolvedObjectStorage | undefined>;
+  /** The password of the database container the stack runs (a secret), for PGPASSWORD. */
+  readonly databasePassword?: pulumi.Input<string | undefined>;
   /** Written into every file's header; default the current stack. */
   readonly stack?: pulumi.Input<string>;
   /**
@@ -102,9 +106,9 @@ export class BackupJobs extends pulumi.ComponentResource {
     if (!root.startsWith("/")) throw new pulumi.ResourceError(`BackupJobs ${name}: root must be an absolute path, not ${JSON.stringify(root)}`, this);
 
     const rendered = pulumi
-      .all([args.stack ?? pulumi.getStack(), args.targets, args.notify, args.resticPassword])
-      .apply(([stack, targets, notify, resticPassword]) => {
-        const input: HostRenderInput = { stack, host: args.host, targets: targets as Record<string, ResolvedTarget>, notify, resticPassword };
+      .all([args.stack ?? pulumi.getStack(), args.targets, args.notify, args.resticPassword, args.objectStorage, args.databasePassword])
+      .apply(([stack, targets, notify, resticPassword, objectStorage, databasePassword]) => {
+        const input: HostRenderInput = { stack, host: args.host, targets: targets as Record<string, ResolvedTarget>, notify, resticPassword, objectStorage, databasePassword };
         return renderHostFiles(input);
       });
     // The installer carries the env file; the hash is over the credentials too.

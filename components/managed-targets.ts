@@ -8,8 +8,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { jobsOnTarget } from "../config/locations";
-import type { StackConfig, TargetConfig } from "../config/schema";
-import type { ResolvedTarget } from "../scripts/render/types";
+import type { HostConfig, StackConfig, TargetConfig } from "../config/schema";
+import type { ResolvedObjectStorage, ResolvedTarget } from "../scripts/render/types";
 import { BackupLocation } from "./backup-access";
 import { B2BackupBucket } from "./b2-backup-bucket";
 import { S3BackupBucket } from "./s3-backup-bucket";
@@ -58,4 +58,36 @@ export function resolvedTarget(t: TargetConfig, bucket: S3BackupBucket | B2Backu
       .apply(([name, keyId, applicationKey]): ResolvedTarget => ({ type: "b2", bucket: name, prefix: t.prefix, keyId, applicationKey }));
   }
   return pulumi.output(passThrough(t));
+}
+
+/** Per host name: the prefix its Open WebUI keeps its files under on target `targetName` (`openwebui.storage.s3`). */
+export function fileStoresOnTarget(cfg: StackConfig, targetName: string): Record<string, string> {
+  const stores: Record<string, string> = {};
+  for (const host of cfg.hosts) {
+    const s3 = host.openwebui?.storage?.s3;
+    if (s3 && s3.target === targetName) stores[host.name] = s3.prefix;
+  }
+  return stores;
+}
+
+/**
+ * Where host `host`'s Open WebUI keeps its files, with the key it (and the backups of those
+ * files) use: a managed target's bucket and the host's file-store key, or an unmanaged target's
+ * bucket and key as configured. Undefined for a host whose files stay in the data volume.
+ */
+export function resolvedObjectStorage(cfg: StackConfig, host: HostConfig, bucket?: S3BackupBucket | B2BackupBucket): pulumi.Output<ResolvedObjectStorage> | undefined {
+  const s3 = host.openwebui?.storage?.s3;
+  if (!s3) return undefined;
+  const t = cfg.targets[s3.target];
+  if (!t || t.type !== "s3") throw new Error(`host ${host.name}: openwebui.storage.s3.target "${s3.target}" is not an s3 target`);
+  const plain = { prefix: s3.prefix, region: t.region, endpoint: t.endpoint };
+  if (t.managed) {
+    if (!(bucket instanceof S3BackupBucket) || !bucket.fileStoreCredentials[host.name]) throw new Error(`host ${host.name}: managed target "${s3.target}" has no file-store key for it`);
+    const c = bucket.fileStoreCredentials[host.name];
+    return pulumi.secret(
+      pulumi.all([bucket.bucketName, c.accessKeyId, c.secretAccessKey]).apply(([name, accessKeyId, secretAccessKey]): ResolvedObjectStorage => ({ ...plain, bucket: name, accessKeyId, secretAccessKey })),
+    );
+  }
+  // A secret either way: it may carry the target's key.
+  return pulumi.secret(pulumi.output<ResolvedObjectStorage>({ ...plain, bucket: t.bucket!, accessKeyId: t.accessKeyId, secretAccessKey: t.secretAccessKey }));
 }

@@ -16,8 +16,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as docker from "@pulumi/docker";
 import * as random from "@pulumi/random";
 import * as command from "@pulumi/command";
+import { DATABASE_CONTAINER, DEFAULT_DATABASE_VOLUME, STACK_DATABASE_NAME, STACK_DATABASE_USER } from "../config/database";
 import { DataLocation, OLLAMA_CONTAINER, OPENWEBUI_CONTAINER, OllamaServiceConfig, OpenWebUIServiceConfig, stackDataLocation } from "../config/openwebui-service";
 import { shellQuote } from "../scripts/render/shell";
+import type { ResolvedObjectStorage } from "../scripts/render/types";
 import { SshEndpoint } from "./ssh-endpoint";
 
 // ---------------------------------------------------------------- planning (pure)
@@ -27,6 +29,7 @@ export const OPENWEBUI_DATA_PATH = "/app/backend/data";
 export const OLLAMA_DATA_PATH = "/root/.ollama";
 export const OPENWEBUI_INTERNAL_PORT = 8080;
 export const OLLAMA_PORT = 11434;
+export const POSTGRES_PORT = 5432;
 /** The Docker network both containers join; Ollama is reachable on it by its container name. */
 export const STACK_NETWORK = "openwebui";
 export const LOCAL_DOCKER_HOST = "unix:///var/run/docker.sock";
@@ -58,16 +61,68 @@ export function ollamaBaseUrl(): string {
   return `http://${OLLAMA_CONTAINER}:${OLLAMA_PORT}`;
 }
 
+/** Where Open WebUI keeps things outside its data volume, as the stack resolved them. */
+export interface OpenWebUIEnvSources {
+  /** `DATABASE_URL`: the stack's database container, or the configured URL. */
+  readonly databaseUrl?: string;
+  /** Open WebUI's files in S3. */
+  readonly storage?: ResolvedObjectStorage;
+}
+
+/** `DATABASE_URL` of the database container the stack runs, on the stack network. */
+export function stackDatabaseUrl(password: string): string {
+  return `postgresql://${STACK_DATABASE_USER}:${encodeURIComponent(password)}@${DATABASE_CONTAINER}:${POSTGRES_PORT}/${STACK_DATABASE_NAME}`;
+}
+
+/** `STORAGE_PROVIDER=s3` and its S3_* variables; a key only when the storage has one (else ambient credentials). */
+export function storageEnv(storage: ResolvedObjectStorage): Record<string, string> {
+  const env: Record<string, string> = { STORAGE_PROVIDER: "s3", S3_BUCKET_NAME: storage.bucket, S3_KEY_PREFIX: storage.prefix };
+  if (storage.endpoint) env.S3_ENDPOINT_URL = storage.endpoint;
+  if (storage.region) env.S3_REGION_NAME = storage.region;
+  if (storage.accessKeyId && storage.secretAccessKey) {
+    env.S3_ACCESS_KEY_ID = storage.accessKeyId;
+    env.S3_SECRET_ACCESS_KEY = storage.secretAccessKey;
+  }
+  return env;
+}
+
 /**
  * Open WebUI's environment as `NAME=value`, sorted by name: the extra env from config, then the
- * variables the stack owns (the config schema refuses those in `env`).
+ * variables the stack owns (the config schema refuses those in `env`): the secret key, Ollama's
+ * URL, the database (`DATABASE_URL`, and `VECTOR_DB=pgvector` for vectors in it; PGVECTOR_DB_URL
+ * defaults to DATABASE_URL) and the S3 storage.
  */
-export function openwebuiEnv(service: OpenWebUIServiceConfig, secretKey: string): string[] {
+export function openwebuiEnv(service: OpenWebUIServiceConfig, secretKey: string, sources: OpenWebUIEnvSources = {}): string[] {
   const env: Record<string, string> = { ...service.env, WEBUI_SECRET_KEY: secretKey };
   if (service.ollama.enabled) env.OLLAMA_BASE_URL = ollamaBaseUrl();
+  if (sources.databaseUrl !== undefined) {
+    env.DATABASE_URL = sources.databaseUrl;
+    if (service.database?.postgres.vectors) env.VECTOR_DB = "pgvector";
+  }
+  if (sources.storage) Object.assign(env, storageEnv(sources.storage));
   return Object.keys(env)
     .sort()
     .map((k) => `${k}=${env[k]}`);
+}
+
+/**
+ * Where the postgres image keeps its cluster: /var/lib/postgresql/data up to 17, the parent
+ * (with a per-version directory inside) from 18 on, whose entrypoint refuses a volume on the old path.
+ */
+export function postgresDataPath(image: string): string {
+  const tag = /:([^@/]+)(@|$)/.exec(image)?.[1] ?? "";
+  const major = Number(/^(?:pg)?(\d+)/.exec(tag)?.[1] ?? NaN);
+  return Number.isFinite(major) && major >= 18 ? "/var/lib/postgresql" : "/var/lib/postgresql/data";
+}
+
+/** The database container's environment: the role and database the image creates on first start. */
+export function postgresEnv(password: string): string[] {
+  return [`POSTGRES_DB=${STACK_DATABASE_NAME}`, `POSTGRES_PASSWORD=${password}`, `POSTGRES_USER=${STACK_DATABASE_USER}`];
+}
+
+/** Healthy once the server accepts connections to Open WebUI's database. */
+export function postgresHealthcheck(): docker.types.input.ContainerHealthcheck {
+  return { tests: ["CMD", "pg_isready", "-U", STACK_DATABASE_USER, "-d", STACK_DATABASE_NAME], interval: "10s", timeout: "5s", retries: 5, startPeriod: "30s" };
 }
 
 /** The published port: `bindAddress:port` on the host to 8080 in the container. */
@@ -94,7 +149,7 @@ export function ollamaGpus(ollama: OllamaServiceConfig): string | undefined {
 }
 
 /** Labels by which backup jobs and operators find the stack's containers and volumes. */
-export function stackLabels(hostName: string, role: "openwebui" | "ollama", backup?: "data"): { label: string; value: string }[] {
+export function stackLabels(hostName: string, role: "openwebui" | "ollama" | "database", backup?: "data" | "database"): { label: string; value: string }[] {
   const labels = [
     { label: "openwebui.host", value: hostName },
     { label: "openwebui.role", value: role },
@@ -155,6 +210,8 @@ export interface OpenWebUIStackArgs {
   readonly connection?: SshEndpoint;
   /** Where a configured SSH private key is written for the Docker CLI's `ssh`; default `~/.ssh/pulumi-openwebui`. */
   readonly sshKeyDir?: string;
+  /** Required with `service.storage`: the bucket and key Open WebUI stores its files with. */
+  readonly objectStorage?: pulumi.Input<ResolvedObjectStorage>;
 }
 
 export class OpenWebUIStack extends pulumi.ComponentResource {
@@ -169,6 +226,10 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
   readonly provider: docker.Provider;
   readonly openwebuiContainer: docker.Container;
   readonly ollamaContainer?: docker.Container;
+  /** The PostgreSQL container, when the stack runs the database (`database.postgres.image`). */
+  readonly databaseContainer?: docker.Container;
+  /** The generated password of its role (secret); absent when the stack runs no database. */
+  readonly databasePassword?: pulumi.Output<string>;
 
   constructor(name: string, args: OpenWebUIStackArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openwebui:docker:OpenWebUIStack", name, {}, opts);
@@ -235,6 +296,13 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
       this.pullModels(name, service.ollama.models, ollama, conn, address, privateKey);
     }
 
+    const { container: database, url: databaseUrl, password: databasePassword } = this.database(name, args, network, on, replaced);
+    this.databaseContainer = database;
+    this.databasePassword = databasePassword;
+    if (service.storage && !args.objectStorage) {
+      throw new pulumi.ResourceError(`host "${hostName}": openwebui.storage needs the resolved bucket and key (objectStorage)`, this);
+    }
+
     const data = stackDataLocation(service);
     const dataVolume = volume("data", data, "openwebui");
     const image = new docker.RemoteImage(`${name}-openwebui-image`, { name: service.image, keepLocally: true }, on);
@@ -244,7 +312,9 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
         name: OPENWEBUI_CONTAINER,
         image: image.imageId,
         restart: "unless-stopped",
-        envs: pulumi.secret(this.secretKey.apply((key) => openwebuiEnv(service, key))),
+        envs: pulumi.secret(
+          pulumi.all([this.secretKey, databaseUrl, args.objectStorage]).apply(([key, url, storage]) => openwebuiEnv(service, key, { databaseUrl: url, storage })),
+        ),
         ports: [openwebuiPort(service)],
         volumes: [mount(data, dataVolume, OPENWEBUI_DATA_PATH)],
         networksAdvanced: [{ name: network.name }],
@@ -256,13 +326,57 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
         ],
         removeVolumes: false,
       },
-      { ...replaced, dependsOn: ollama ? [ollama] : [], additionalSecretOutputs: ["envs"] },
+      // The database container is created with wait: Open WebUI starts once it is healthy.
+      { ...replaced, dependsOn: [...(ollama ? [ollama] : []), ...(database ? [database] : [])], additionalSecretOutputs: ["envs"] },
     );
 
     this.dataLocation = dataVolume ? dataVolume.name.apply((v): DataLocation => ({ volume: v })) : pulumi.output(data);
     this.containerNames = pulumi.all([this.openwebuiContainer.name, ...(ollama ? [ollama.name] : [])]);
     this.url = address ? address.apply((a) => openwebuiUrl(service, a)) : pulumi.output(openwebuiUrl(service));
-    this.registerOutputs({ dataLocation: this.dataLocation, containerNames: this.containerNames, url: this.url, secretKey: this.secretKey });
+    this.registerOutputs({ dataLocation: this.dataLocation, containerNames: this.containerNames, url: this.url, secretKey: this.secretKey, databasePassword: this.databasePassword });
+  }
+
+  /**
+   * Open WebUI's PostgreSQL: with `image`, a container on the stack network (no port published)
+   * with a retained named volume, a generated password and a pg_isready health check the
+   * provider waits on; with `url`, nothing to run. Gives the container and `DATABASE_URL` (secret).
+   */
+  private database(
+    name: string,
+    args: OpenWebUIStackArgs,
+    network: docker.Network,
+    on: pulumi.CustomResourceOptions,
+    replaced: pulumi.CustomResourceOptions,
+  ): { container?: docker.Container; url?: pulumi.Output<string>; password?: pulumi.Output<string> } {
+    const pg = args.service.database?.postgres;
+    if (!pg) return {};
+    if (pg.url !== undefined) return { url: pulumi.secret(pg.url) };
+    if (pg.image === undefined) throw new pulumi.ResourceError(`host "${args.hostName}": openwebui.database.postgres needs image or url`, this);
+    const password = new random.RandomPassword(`${name}-db-password`, { length: 32, special: false }, { parent: this });
+    const volume = new docker.Volume(
+      `${name}-db-data`,
+      { name: DEFAULT_DATABASE_VOLUME, labels: stackLabels(args.hostName, "database", "database") },
+      { ...on, retainOnDelete: true },
+    );
+    const image = new docker.RemoteImage(`${name}-db-image`, { name: pg.image, keepLocally: true }, on);
+    const container = new docker.Container(
+      `${name}-db`,
+      {
+        name: DATABASE_CONTAINER,
+        image: image.imageId,
+        restart: "unless-stopped",
+        envs: pulumi.secret(password.result.apply(postgresEnv)),
+        volumes: [{ containerPath: postgresDataPath(pg.image), volumeName: volume.name }],
+        networksAdvanced: [{ name: network.name, aliases: [DATABASE_CONTAINER] }],
+        healthcheck: postgresHealthcheck(),
+        wait: true,
+        waitTimeout: 180,
+        labels: stackLabels(args.hostName, "database", "database"),
+        removeVolumes: false,
+      },
+      { ...replaced, additionalSecretOutputs: ["envs"] },
+    );
+    return { container, url: pulumi.secret(password.result.apply(stackDatabaseUrl)), password: pulumi.secret(password.result) };
   }
 
   /** `ollama pull` for each configured model, on the host, once the container is healthy. */

@@ -40,6 +40,12 @@ export interface S3BackupBucketArgs {
   readonly kmsKeyArn?: pulumi.Input<string>;
   /** Per host name: the job locations the host writes. Each host gets an IAM user and access key. */
   readonly hosts: Readonly<Record<string, readonly BackupLocation[]>>;
+  /**
+   * Per host name: the prefix its Open WebUI keeps its files under (`openwebui.storage.s3`). Each
+   * gets its own IAM user and key, for Open WebUI and the backups of those files, that reaches
+   * only that prefix, and a lifecycle rule like the backups' (no expiry of current files).
+   */
+  readonly fileStores?: Readonly<Record<string, string>>;
 }
 
 /** A host's S3 credentials; the secret is a Pulumi secret. */
@@ -99,6 +105,27 @@ export function s3PolicyForHost(args: S3HostPolicyArgs): PolicyDocument {
   if (args.kmsKeyArn) {
     statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.kmsKeyArn });
   }
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+export interface S3FileStorePolicyArgs {
+  readonly bucketArn: string;
+  /** Without a trailing '/'. */
+  readonly prefix: string;
+  readonly kmsKeyArn?: string;
+}
+
+/**
+ * The policy of Open WebUI's own key: list, read, write and delete under its file prefix and
+ * nowhere else (Open WebUI deletes a file when its user does; the bucket's versions keep it).
+ */
+export function s3FileStorePolicy(args: S3FileStorePolicyArgs): PolicyDocument {
+  const statements: PolicyStatement[] = [
+    { Sid: "ListFilePrefix", Effect: "Allow", Action: ["s3:ListBucket"], Resource: args.bucketArn, Condition: { StringLike: { "s3:prefix": [args.prefix, `${args.prefix}/*`] } } },
+    { Sid: "FindBucketRegion", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: args.bucketArn },
+    { Sid: "ReadWriteDeleteFiles", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource: `${args.bucketArn}/${args.prefix}/*` },
+  ];
+  if (args.kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.kmsKeyArn });
   return { Version: "2012-10-17", Statement: statements };
 }
 
@@ -165,6 +192,25 @@ export function s3LifecycleRules(locations: readonly BackupLocation[], lifecycle
     });
 }
 
+/**
+ * One rule per file prefix: deleted or replaced files stay recoverable for `noncurrentDays`,
+ * incomplete uploads are aborted, expired delete markers removed. Current files never expire
+ * and stay in their class: Open WebUI reads them at any time.
+ */
+export function s3FileStoreLifecycleRules(prefixes: readonly string[], lifecycle: S3LifecycleSettings = {}): S3LifecycleRule[] {
+  return [...new Set(prefixes)].sort().map((prefix) => ({
+    id: `files-${prefix.replace(/[^A-Za-z0-9._-]/g, "-")}`,
+    status: "Enabled" as const,
+    filter: { prefix: `${prefix}/` },
+    expiration: { expiredObjectDeleteMarker: true },
+    noncurrentVersionExpiration: {
+      noncurrentDays: lifecycle.noncurrentDays ?? MANAGED_DEFAULTS.noncurrentDays,
+      ...(lifecycle.noncurrentNewerVersions !== undefined ? { newerNoncurrentVersions: lifecycle.noncurrentNewerVersions } : {}),
+    },
+    abortIncompleteMultipartUpload: { daysAfterInitiation: lifecycle.abortMultipartDays ?? MANAGED_DEFAULTS.abortMultipartDays },
+  }));
+}
+
 // ---------------------------------------------------------------- the component
 
 export class S3BackupBucket extends pulumi.ComponentResource {
@@ -173,6 +219,8 @@ export class S3BackupBucket extends pulumi.ComponentResource {
   public readonly region: pulumi.Output<string>;
   /** Per host name: its access key; `secretAccessKey` is secret. */
   public readonly credentials: Readonly<Record<string, S3HostCredentials>>;
+  /** Per host name with a file store here: Open WebUI's key to its file prefix; `secretAccessKey` is secret. */
+  public readonly fileStoreCredentials: Readonly<Record<string, S3HostCredentials>>;
 
   constructor(name: string, args: S3BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openwebui:aws:S3BackupBucket", name, {}, opts);
@@ -210,9 +258,12 @@ export class S3BackupBucket extends pulumi.ComponentResource {
       { parent: this, dependsOn: [publicAccess] },
     );
     const allLocations = Object.values(args.hosts).flat();
+    const filePrefixes = Object.values(args.fileStores ?? {});
+    // A bucket that holds only Open WebUI's files gets their rules, not the bucket-wide backup rule.
+    const backupRules = allLocations.length > 0 || filePrefixes.length === 0 ? s3LifecycleRules(allLocations, args.lifecycle) : [];
     new aws.s3.BucketLifecycleConfiguration(
       `${name}-lifecycle`,
-      { bucket: bucket.id, region, rules: s3LifecycleRules(allLocations, args.lifecycle) },
+      { bucket: bucket.id, region, rules: [...backupRules, ...s3FileStoreLifecycleRules(filePrefixes, args.lifecycle)] },
       { parent: this, dependsOn: [versioning] },
     );
     if (args.objectLock) {
@@ -241,10 +292,26 @@ export class S3BackupBucket extends pulumi.ComponentResource {
       credentials[hostName] = { accessKeyId: key.id, secretAccessKey: pulumi.secret(key.secret) };
     }
 
+    const fileStoreCredentials: Record<string, S3HostCredentials> = {};
+    for (const [hostName, prefix] of Object.entries(args.fileStores ?? {})) {
+      const user = new aws.iam.User(`${name}-${hostName}.files`, { path: "/openwebui-files/", tags: { "openwebui:host": hostName, "openwebui:purpose": "files" } }, parent);
+      new aws.iam.UserPolicy(
+        `${name}-${hostName}.files`,
+        {
+          user: user.name,
+          policy: pulumi.all([bucket.arn, args.kmsKeyArn]).apply(([bucketArn, kmsKeyArn]) => JSON.stringify(s3FileStorePolicy({ bucketArn, prefix, kmsKeyArn }))),
+        },
+        parent,
+      );
+      const key = new aws.iam.AccessKey(`${name}-${hostName}.files`, { user: user.name }, parent);
+      fileStoreCredentials[hostName] = { accessKeyId: key.id, secretAccessKey: pulumi.secret(key.secret) };
+    }
+
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.region = bucket.region;
     this.credentials = credentials;
+    this.fileStoreCredentials = fileStoreCredentials;
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, region: this.region });
   }
 }

@@ -70,6 +70,13 @@ export const bucketName = z
 
 export const secretString = z.string().min(1, { message: "must not be empty" });
 
+/**
+ * What a render without the Pulumi engine puts where an encrypted (`secure:`) value was not
+ * supplied (config/sources.ts). Fields that check a secret's format let it pass.
+ */
+export const SECRET_PLACEHOLDER_PREFIX = "UNRENDERED-PULUMI-SECRET(";
+export const isSecretPlaceholder = (value: string) => value.startsWith(SECRET_PLACEHOLDER_PREFIX) && value.endsWith(")");
+
 export const url = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }).refine((u) => !/[\s'"`$\\]/.test(u), {
   message: "must not contain whitespace, quotes, backticks, '$' or '\\'",
 });

@@ -5,6 +5,7 @@
  */
 import { ConfigError, ConfigProblem, formatPath } from "./problems";
 import { StackConfig, stackConfigSchema } from "./schema";
+import { databaseProblems } from "./rules/database";
 import { hostAwsProblems } from "./rules/host-aws";
 import { jobProblems } from "./rules/jobs";
 import { openwebuiProblems } from "./rules/openwebui";
@@ -32,6 +33,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
     ...targetProblems(cfg),
     ...jobProblems(cfg),
     ...openwebuiProblems(cfg),
+    ...databaseProblems(cfg),
     ...hostAwsProblems(cfg),
     ...scheduleProblems(cfg),
     ...retentionAgreementProblems(cfg),

@@ -8,7 +8,8 @@
  * path. When both are given they must agree.
  */
 import { z } from "zod";
-import { dockerName, isAbsoluteHostPath, strictObject, tcpPort } from "./fields";
+import { DATABASE_CONTAINER, HostDatabase, STACK_DATABASE_NAME, STACK_DATABASE_USER, postgresUrl } from "./database";
+import { PREFIX_PATTERN, dockerName, isAbsoluteHostPath, name, strictObject, tcpPort } from "./fields";
 
 /** Container names on the Docker host; backups pause/stop the Open WebUI one by this name. */
 export const OPENWEBUI_CONTAINER = "open-webui";
@@ -70,6 +71,45 @@ export const ollamaServiceSchema = strictObject({
   data: dataLocation(DEFAULT_OLLAMA_VOLUME),
 });
 
+/**
+ * `openwebui.database`: Open WebUI's main database in PostgreSQL instead of SQLite in the data
+ * directory. Either the stack runs the server (`image`: container open-webui-db, a retained
+ * named volume, a generated password) or Open WebUI connects to one it does not run (`url`).
+ */
+export const stackPostgresSchema = strictObject({
+  /** A pinned postgres image; with vectors: true, one that has pgvector (e.g. pgvector/pgvector:pg16). */
+  image: image.optional(),
+  /** A server the stack does not run; a secret (`url: { secure: … }`), since it holds the password. */
+  url: postgresUrl.optional(),
+  /** Vectors in this database too: VECTOR_DB=pgvector (PGVECTOR_DB_URL defaults to DATABASE_URL). */
+  vectors: z.boolean().default(false),
+}).superRefine((pg, ctx) => {
+  if (pg.image === undefined && pg.url === undefined) {
+    ctx.addIssue({ code: "custom", message: "expected image (the stack runs PostgreSQL) or url (a server it does not run)" });
+  } else if (pg.image !== undefined && pg.url !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["url"], message: "give either image (the stack runs PostgreSQL) or url (a server it does not run), not both" });
+  }
+});
+
+export const stackDatabaseSchema = strictObject({
+  postgres: stackPostgresSchema,
+});
+
+/** An S3 key prefix; a trailing '/' is accepted and dropped (Open WebUI adds its own). */
+const storagePrefix = z
+  .string({ error: "expected a key prefix such as \"openwebui-files\"" })
+  .transform((p) => p.replace(/\/+$/, ""))
+  .refine((p) => PREFIX_PATTERN.test(p), { message: "must be path segments of A-Z a-z 0-9 . _ - separated by '/', such as \"openwebui-files\"" });
+
+/** `openwebui.storage`: Open WebUI's files in an S3 bucket (STORAGE_PROVIDER=s3) instead of the data directory. */
+export const stackStorageSchema = strictObject({
+  s3: strictObject({
+    /** The name of an s3 target under `targets`: its bucket, endpoint, region and (unmanaged) key. */
+    target: name("target name"),
+    prefix: storagePrefix.default("openwebui-files"),
+  }),
+});
+
 export const openwebuiServiceSchema = strictObject({
   image,
   port: tcpPort.default(DEFAULT_OPENWEBUI_PORT),
@@ -91,10 +131,23 @@ export const openwebuiServiceSchema = strictObject({
     .default({}),
   data: dataLocation(DEFAULT_OPENWEBUI_VOLUME),
   ollama: ollamaServiceSchema.default({ enabled: false, models: [], data: { volume: DEFAULT_OLLAMA_VOLUME } }),
+  /** Absent: SQLite (webui.db) in the data volume. */
+  database: stackDatabaseSchema.optional(),
+  /** Absent: files in the data volume (uploads/). */
+  storage: stackStorageSchema.optional(),
 });
 
 export type OpenWebUIServiceConfig = z.infer<typeof openwebuiServiceSchema>;
 export type OllamaServiceConfig = z.infer<typeof ollamaServiceSchema>;
+export type StackDatabaseConfig = z.infer<typeof stackDatabaseSchema>;
+export type StackStorageConfig = z.infer<typeof stackStorageSchema>;
+
+/** What the backups dump for a stack's database: the container the stack runs, or the URL. */
+export function stackHostDatabase(database: StackDatabaseConfig): HostDatabase {
+  const pg = database.postgres;
+  if (pg.url !== undefined) return { postgres: { url: pg.url } };
+  return { postgres: { container: DATABASE_CONTAINER, user: STACK_DATABASE_USER, database: STACK_DATABASE_NAME } };
+}
 
 /** Where the Open WebUI data of a host's stack lives. */
 export function stackDataLocation(service: OpenWebUIServiceConfig): DataLocation {

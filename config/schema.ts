@@ -11,7 +11,8 @@ import { z } from "zod";
 import { dockerName, hostPath, name, secretString, sshEndpointShape, strictObject, url } from "./fields";
 import { CONSISTENCY_MODES, JOB_METHODS, jobSchema, retentionSchema } from "./jobs";
 import { b2TargetSchema, localTargetSchema, s3TargetSchema, targetSchema } from "./targets";
-import { openwebuiServiceSchema, resolveHostData } from "./openwebui-service";
+import { hostDatabaseSchema } from "./database";
+import { openwebuiServiceSchema, resolveHostData, stackHostDatabase } from "./openwebui-service";
 import { hostProvisionSchema, hostSnapshotsSchema } from "./host-aws";
 import { hostScheduleShape } from "./schedule";
 
@@ -45,6 +46,11 @@ export const hostSchema = strictObject({
   name: name("host name"),
   /** Optional when `openwebui` is set (derived from where the stack keeps its data) or every job is a pull. */
   data: dataSchema.optional(),
+  /**
+   * Open WebUI's main database when it is PostgreSQL (config/database.ts); absent: SQLite in `data`.
+   * Derived from `openwebui.database` when that is set; when both are given they must agree.
+   */
+  database: hostDatabaseSchema.optional(),
   containers: z.array(dockerName("container")).default(["open-webui"]),
   connection: connectionSchema.optional(),
   paths: hostPathsSchema.default(hostPathsSchema.parse({})),
@@ -60,6 +66,7 @@ export const hostSchema = strictObject({
   ...host,
   // A puller (every job `pull`) backs up no data of its own: `data` stays absent there.
   data: !host.data && !host.openwebui && host.jobs.length > 0 && host.jobs.every((j) => j.method === "pull") ? undefined : resolveHostData(host, ctx),
+  database: host.database ?? (host.openwebui?.database ? stackHostDatabase(host.openwebui.database) : undefined),
 }));
 
 // ---------------------------------------------------------------- the stack

@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import { YAMLError, parse as parseYaml } from "yaml";
+import { SECRET_PLACEHOLDER_PREFIX } from "./fields";
 import { parseStackConfig } from "./index";
 import { StackConfig } from "./schema";
 
@@ -44,7 +45,7 @@ export function secretEnvVarName(path: string): string {
 }
 
 export function secretPlaceholder(path: string): string {
-  return `UNRENDERED-PULUMI-SECRET(${path})`;
+  return `${SECRET_PLACEHOLDER_PREFIX}${path})`;
 }
 
 /** A stack file that is not valid YAML, reported as `FILE:LINE:COL: what is wrong`. */

@@ -18,12 +18,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_OPENWEBUI_PORT, OpenWebUIServiceConfig } from "../config/openwebui-service";
 import type { HostConfig, StackConfig } from "../config/schema";
-import type { ResolvedTarget } from "../scripts/render/types";
+import type { ResolvedObjectStorage, ResolvedTarget } from "../scripts/render/types";
 import { B2BackupBucket } from "../components/b2-backup-bucket";
 import { BackupJobs, BackupJobsConnection } from "../components/backup-jobs";
 import { Ec2Host, SSH_PORT } from "../components/ec2-host";
 import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
-import { hostLocationsOnTarget, resolvedTarget } from "../components/managed-targets";
+import { fileStoresOnTarget, hostLocationsOnTarget, resolvedObjectStorage, resolvedTarget } from "../components/managed-targets";
 import { OpenWebUIStack } from "../components/openwebui-stack";
 import { deployResticPasswords } from "../components/restic-passwords";
 import { resticPasswordSource, sharedSecretWarnings } from "../config/restic-passwords";
@@ -107,10 +107,15 @@ function provisionedHost(ec2: Ec2Host): ProvisionedHost {
   return { address: ec2.readyAddress, user: ec2.loginUser, dependsOn: [ec2.instance] };
 }
 
-function deployOpenWebUIOn(host: HostConfig, service: OpenWebUIServiceConfig, access: HostAccess, opts: { sshKeyDir?: string; parent?: pulumi.Resource } = {}): OpenWebUIStack {
+function deployOpenWebUIOn(
+  host: HostConfig,
+  service: OpenWebUIServiceConfig,
+  access: HostAccess,
+  opts: { sshKeyDir?: string; parent?: pulumi.Resource; objectStorage?: pulumi.Input<ResolvedObjectStorage> } = {},
+): OpenWebUIStack {
   return new OpenWebUIStack(
     `openwebui-${host.name}`,
-    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir },
+    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir, objectStorage: opts.objectStorage },
     { parent: opts.parent, dependsOn: access.dependsOn },
   );
 }
@@ -122,6 +127,12 @@ function resticPasswordOf(cfg: StackConfig, hostName: string, generated?: Record
   return source.kind === "generated" ? undefined : pulumi.secret(source.value);
 }
 
+/** What the backups of a host need beyond its targets: where its Open WebUI keeps things outside the data volume. */
+export interface HostSources {
+  readonly objectStorage?: pulumi.Input<ResolvedObjectStorage>;
+  readonly databasePassword?: pulumi.Input<string>;
+}
+
 function deployBackupJobsOn(
   host: HostConfig,
   cfg: StackConfig,
@@ -129,8 +140,13 @@ function deployBackupJobsOn(
   connection: pulumi.Input<BackupJobsConnection> | undefined,
   resticPassword: pulumi.Input<string> | undefined,
   opts: pulumi.ComponentResourceOptions,
+  sources: HostSources = {},
 ): BackupJobs {
-  return new BackupJobs(`backup-jobs-${host.name}`, { host, targets, notify: cfg.notify, resticPassword, connection }, opts);
+  return new BackupJobs(
+    `backup-jobs-${host.name}`,
+    { host, targets, notify: cfg.notify, resticPassword, connection, objectStorage: sources.objectStorage, databasePassword: sources.databasePassword },
+    opts,
+  );
 }
 
 // ---------------------------------------------------------------- managed targets
@@ -143,6 +159,8 @@ export interface BackupTargets {
    * Throws for a host the config does not have.
    */
   resolvedTargetsFor(hostName: string): pulumi.Output<Record<string, ResolvedTarget>>;
+  /** Where host `hostName`'s Open WebUI keeps its files in S3, with its key (a secret); undefined when they stay in the data volume. */
+  objectStorageFor(hostName: string): pulumi.Output<ResolvedObjectStorage> | undefined;
 }
 
 /** Creates the managed targets' buckets and keys (named after the target, children of `opts.parent` if given). */
@@ -153,7 +171,15 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
       const m = t.managed;
       buckets[tname] = new S3BackupBucket(
         tname,
-        { bucket: t.bucket, region: t.region, lifecycle: m.lifecycle, objectLock: m.objectLock, kmsKeyArn: m.kmsKeyArn, hosts: hostLocationsOnTarget(cfg, tname) },
+        {
+          bucket: t.bucket,
+          region: t.region,
+          lifecycle: m.lifecycle,
+          objectLock: m.objectLock,
+          kmsKeyArn: m.kmsKeyArn,
+          hosts: hostLocationsOnTarget(cfg, tname),
+          fileStores: fileStoresOnTarget(cfg, tname),
+        },
         opts,
       );
     } else if (t.type === "b2" && t.managed) {
@@ -169,6 +195,12 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
       const names = [...new Set(host.jobs.flatMap((j) => j.targets))];
       const resolved = Object.fromEntries(names.map((tname) => [tname, resolvedTarget(cfg.targets[tname], buckets[tname], hostName)]));
       return pulumi.secret(pulumi.all(resolved));
+    },
+    objectStorageFor(hostName: string) {
+      const host = cfg.hosts.find((h) => h.name === hostName);
+      if (!host) throw new Error(`objectStorageFor: no host "${hostName}" in the config`);
+      const target = host.openwebui?.storage?.s3.target;
+      return resolvedObjectStorage(cfg, host, target === undefined ? undefined : buckets[target]);
     },
   };
 }
@@ -204,8 +236,10 @@ export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } 
     if (resticPassword && host.jobs.some((j) => j.method === "restic")) resticPasswords[host.name] = resticPassword;
     const { ec2, snapshotPolicy } = deployMachine(host, stack);
     const access = hostAccess(host, ec2 && provisionedHost(ec2));
-    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access) : undefined;
-    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, resticPassword, { dependsOn: access.dependsOn }) : undefined;
+    const objectStorage = targets.objectStorageFor(host.name);
+    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access, { objectStorage }) : undefined;
+    const sources = { objectStorage, databasePassword: openwebui?.databasePassword };
+    const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, resticPassword, { dependsOn: access.dependsOn }, sources) : undefined;
     hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs };
   }
   return { hosts, targets, resticPasswords };
@@ -239,6 +273,9 @@ export function stackOutputs(d: StackDeployment) {
   return {
     openwebui: openwebuiStackOutputs(stacks),
     openwebuiSecretKeys: Object.fromEntries(Object.entries(stacks).map(([name, s]) => [name, pulumi.secret(s.secretKey)])),
+    openwebuiDatabasePasswords: Object.fromEntries(
+      Object.entries(stacks).flatMap(([name, s]) => (s.databasePassword ? [[name, pulumi.secret(s.databasePassword)] as const] : [])),
+    ),
     hostProtection,
     backupBuckets: Object.fromEntries(Object.entries(d.targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupFiles,
@@ -283,6 +320,11 @@ export interface DeployOpenWebUIOptions {
   readonly provisioned?: Readonly<Record<string, ProvisionedHost>>;
   readonly sshKeyDir?: string;
   readonly parent?: pulumi.Resource;
+  /**
+   * Where a host's Open WebUI keeps its files in S3 (`BackupTargets.objectStorageFor`); needed for
+   * a managed storage target. Default: unmanaged targets as configured.
+   */
+  readonly objectStorageFor?: (hostName: string) => pulumi.Output<ResolvedObjectStorage> | undefined;
 }
 
 /** The stack step for every host with an `openwebui` block, by host name. */
@@ -290,7 +332,8 @@ export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOpt
   const stacks: Record<string, OpenWebUIStack> = {};
   for (const host of cfg.hosts) {
     if (!host.openwebui) continue;
-    stacks[host.name] = deployOpenWebUIOn(host, host.openwebui, hostAccess(host, opts.provisioned?.[host.name]), opts);
+    const objectStorage = opts.objectStorageFor ? opts.objectStorageFor(host.name) : resolvedObjectStorage(cfg, host);
+    stacks[host.name] = deployOpenWebUIOn(host, host.openwebui, hostAccess(host, opts.provisioned?.[host.name]), { ...opts, objectStorage });
   }
   return stacks;
 }
@@ -300,6 +343,8 @@ export interface DeployBackupJobsOptions extends pulumi.ComponentResourceOptions
   readonly connections?: Record<string, pulumi.Input<BackupJobsConnection>>;
   /** Restic passwords by host name (components/restic-passwords.ts); absent for a host: the configured one, if any. */
   readonly resticPasswords?: Record<string, pulumi.Input<string>>;
+  /** Where each host's Open WebUI keeps what lives outside its data volume, by host name. */
+  readonly sources?: Record<string, HostSources>;
 }
 
 /**
@@ -311,11 +356,11 @@ export function deployBackupJobs(
   targetsFor: (hostName: string) => pulumi.Input<Record<string, pulumi.Input<ResolvedTarget>>>,
   opts: DeployBackupJobsOptions = {},
 ): Record<string, BackupJobs> {
-  const { connections, resticPasswords, ...resourceOpts } = opts;
+  const { connections, resticPasswords, sources, ...resourceOpts } = opts;
   const result: Record<string, BackupJobs> = {};
   for (const host of cfg.hosts) {
     if (host.jobs.length === 0) continue;
-    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resticPasswordOf(cfg, host.name, resticPasswords), resourceOpts);
+    result[host.name] = deployBackupJobsOn(host, cfg, targetsFor(host.name), connections?.[host.name], resticPasswordOf(cfg, host.name, resticPasswords), resourceOpts, sources?.[host.name]);
   }
   return result;
 }

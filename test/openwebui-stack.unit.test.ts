@@ -76,7 +76,7 @@ describe("openwebui config: bad inputs name the field and what is accepted", () 
       "is set by the stack to its Ollama container; disable hosts[0].openwebui.ollama to point at another Ollama",
     ],
     ["empty secret key", rawConfig({ secretKey: "" }), "hosts[0].openwebui.secretKey", "must not be empty"],
-    ["unknown key", rawConfig({ volumes: {} }), "hosts[0].openwebui", /^unknown key "volumes"; accepted: image, port, bindAddress, allowAllInterfaces, secretKey, env, data, ollama$/],
+    ["unknown key", rawConfig({ volumes: {} }), "hosts[0].openwebui", /^unknown key "volumes"; accepted: image, port, bindAddress, allowAllInterfaces, secretKey, env, data, ollama, database, storage$/],
     ["relative data dir", rawConfig({ data: { dir: "srv/owui" } }), "hosts[0].openwebui.data.dir", 'must be an absolute path other than "/", without newlines or ".." segments'],
     ["data dir /", rawConfig({ data: { dir: "/" } }), "hosts[0].openwebui.data.dir", 'must be an absolute path other than "/", without newlines or ".." segments'],
     ["bad volume name", rawConfig({ data: { volume: "-x" } }), "hosts[0].openwebui.data.volume", "must be a Docker volume name (letters, digits, '_', '.', '-', starting with a letter or digit)"],

@@ -43,6 +43,11 @@ export const HOST_TOOLS: readonly HostTool[] = [
   { command: "ssh-keygen", package: "openssh-client", tiers: ["e2e"] },
   // Alerts and health-check pings.
   { command: "curl", package: "curl", tiers: ["e2e"] },
+  // A throwaway PostgreSQL cluster for the Open WebUI-on-PostgreSQL backups.
+  { command: "/usr/lib/postgresql/15/bin/initdb", package: "postgresql", tiers: ["e2e"] },
+  { command: "pg_dump", package: "postgresql-client", tiers: ["e2e"] },
+  { command: "pg_restore", package: "postgresql-client", tiers: ["e2e"] },
+  { command: "psql", package: "postgresql-client", tiers: ["e2e"] },
   // Plays a busy Open WebUI writing to webui.db during an online backup.
   { command: "python3", package: "python3", tiers: ["e2e"] },
 ];

@@ -23,7 +23,7 @@ describe("preflight", () => {
     const message = preflightMessage(["artifact", "e2e"], missing)!;
     for (const tool of HOST_TOOLS) expect(message).toContain(`  ${tool.command} (Debian package ${tool.package})`);
     const installLines = message.split("\n").filter((l) => l.includes("apt-get install"));
-    expect(installLines).toEqual(["  apt-get install -y shellcheck systemd util-linux e2fsprogs sqlite3 restic rclone rsync openssh-server openssh-client curl python3"]);
+    expect(installLines).toEqual(["  apt-get install -y shellcheck systemd util-linux e2fsprogs sqlite3 restic rclone rsync openssh-server openssh-client curl postgresql postgresql-client python3"]);
   });
 
   it("asks a tier only for its own tools", () => {

@@ -11,7 +11,7 @@ import { resticPasswordSource, sharedSecretWarnings } from "../../config/restic-
 import type { StackConfig } from "../../config/schema";
 import { StackFileError, configFromStackFile, secretPlaceholder } from "../../config/sources";
 import { renderHostFiles } from "../render/host-files";
-import { plainTargets } from "../render/plain-targets";
+import { plainObjectStorage, plainTargets } from "../render/plain-targets";
 import { HostFile } from "../render/types";
 
 export interface RenderedHost {
@@ -39,6 +39,7 @@ export function renderStackFile(file: string, stack: string, env: NodeJS.Process
       targets: Object.fromEntries(used.map((t) => [t, targets[t]])),
       notify: config.notify,
       resticPassword: renderedResticPassword(config, host.name),
+      objectStorage: plainObjectStorage(config, host),
     });
     return { host: host.name, files: rendered.files, installer: rendered.installer };
   });

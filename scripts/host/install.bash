@@ -12,25 +12,29 @@ in_manifest() {
   return 1
 }
 
-# ensure_packages: installs the tools the jobs need with the host's package manager.
+# ensure_packages: installs the tools the jobs need with the host's package manager (the fixed
+# list, and EXTRA_COMMANDS: PostgreSQL's client tools when the host dumps a server by URL).
 # Only on the real root (a temporary root has no package database), and never when
 # OPENWEBUI_SKIP_PACKAGES=1.
 ensure_packages() {
   if [[ "${OPENWEBUI_SKIP_PACKAGES:-}" == 1 ]]; then return 0; fi
   if ! on_host; then return 0; fi
   local cmd missing=()
-  for cmd in "${PACKAGE_COMMANDS[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done
+  for cmd in "${PACKAGE_COMMANDS[@]}" "${EXTRA_COMMANDS[@]}"; do command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd"); done
   ((${#missing[@]} > 0)) || return 0
   local pkgs=()
   if command -v apt-get >/dev/null 2>&1; then
-    for cmd in "${missing[@]}"; do case "$cmd" in flock) pkgs+=(util-linux) ;; *) pkgs+=("$cmd") ;; esac; done
+    for cmd in "${missing[@]}"; do case "$cmd" in flock) pkgs+=(util-linux) ;; pg_dump | pg_restore | psql) pkgs+=(postgresql-client) ;; *) pkgs+=("$cmd") ;; esac; done
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
     DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${pkgs[@]}" </dev/null
   elif command -v dnf >/dev/null 2>&1; then
-    for cmd in "${missing[@]}"; do case "$cmd" in sqlite3) pkgs+=(sqlite) ;; flock) pkgs+=(util-linux) ;; *) pkgs+=("$cmd") ;; esac; done
+    for cmd in "${missing[@]}"; do case "$cmd" in sqlite3) pkgs+=(sqlite) ;; flock) pkgs+=(util-linux) ;; pg_dump | pg_restore | psql) pkgs+=(postgresql) ;; *) pkgs+=("$cmd") ;; esac; done
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
     dnf install -y -q "${pkgs[@]}" </dev/null
   elif command -v apk >/dev/null 2>&1; then
-    for cmd in "${missing[@]}"; do case "$cmd" in sqlite3) pkgs+=(sqlite) ;; *) pkgs+=("$cmd") ;; esac; done
+    for cmd in "${missing[@]}"; do case "$cmd" in sqlite3) pkgs+=(sqlite) ;; pg_dump | pg_restore | psql) pkgs+=(postgresql-client) ;; *) pkgs+=("$cmd") ;; esac; done
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sort -u)
     apk add --no-cache "${pkgs[@]}" </dev/null
   else
     die "missing ${missing[*]}, and no apt-get, dnf or apk to install them with; install them, or set OPENWEBUI_SKIP_PACKAGES=1"

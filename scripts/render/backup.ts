@@ -79,6 +79,33 @@ function addJob(env: EnvLines, input: HostRenderInput, job: JobConfig): void {
   }
 }
 
+/** The database the command dumps (a secret URL, or the container the tools run in) and where Open WebUI's files live in S3. */
+function addSources(env: EnvLines, input: HostRenderInput): void {
+  const set = (key: string, value: string | undefined) => env.set("host", key, value);
+  const pg = input.host.database?.postgres;
+  if (pg) {
+    env.comment("Open WebUI's database: PostgreSQL");
+    if ("url" in pg) set("DATABASE_URL", pg.url);
+    else {
+      set("DATABASE_CONTAINER", pg.container);
+      set("DATABASE_USER", pg.user);
+      set("DATABASE_NAME", pg.database);
+      set("DATABASE_PASSWORD", input.databasePassword);
+    }
+  }
+  if (input.host.openwebui?.storage) {
+    const storage = input.objectStorage;
+    if (!storage) throw new Error(`host ${input.host.name}: Open WebUI keeps its files in S3, but no resolved object storage was given to the renderer`);
+    env.comment("Open WebUI's files: S3");
+    set("STORAGE_BUCKET", storage.bucket);
+    set("STORAGE_PREFIX", storage.prefix);
+    set("STORAGE_REGION", storage.region);
+    set("STORAGE_ENDPOINT", storage.endpoint);
+    set("STORAGE_ACCESS_KEY_ID", storage.accessKeyId);
+    set("STORAGE_SECRET_ACCESS_KEY", storage.secretAccessKey);
+  }
+}
+
 function addTarget(env: EnvLines, name: string, target: ResolvedTarget): void {
   const set = (key: string, value: string | undefined) => env.set("target", key, value, { target: name });
   env.comment(`target ${name}`);
@@ -125,6 +152,7 @@ export function renderBackupEnv(input: HostRenderInput): HostFile {
   set("LOG_DIR", host.paths.logDir);
   set("JOBS", host.jobs.map((j) => j.name).join(" "));
   set("METRICS_FILE", host.paths.metricsFile);
+  addSources(env, input);
   for (const job of host.jobs) addJob(env, input, job);
   for (const t of usedTargets) addTarget(env, t, input.targets[t]);
   env.comment("secrets and alerting");

@@ -31,6 +31,15 @@ export function uninstallerPath(input: { readonly host: { readonly paths: { read
   return path.posix.join(path.posix.dirname(input.host.paths.command), "openwebui-backup-uninstall");
 }
 
+/**
+ * Commands the host needs beyond the fixed list in install.bash: PostgreSQL's client tools
+ * when the command dumps a server over a URL (in a container, the server's own tools run).
+ */
+export function extraPackageCommands(input: HostRenderInput): string[] {
+  const pg = input.host.database?.postgres;
+  return input.host.jobs.length > 0 && pg && "url" in pg ? ["pg_dump", "pg_restore", "psql"] : [];
+}
+
 /** The timers the installer enables (systemd scheduler only). */
 export function timerUnits(input: HostRenderInput): string[] {
   if (input.host.scheduler !== "systemd" || input.host.jobs.length === 0) return [];
@@ -71,6 +80,8 @@ function prelude(input: HostRenderInput, what: string, files: readonly HostFile[
     bashArray("DIR_MODES", dirs.map(([, m]) => octal(m))),
     "# shellcheck disable=SC2034",
     bashArray("TIMERS", timerUnits(input)),
+    "# shellcheck disable=SC2034",
+    bashArray("EXTRA_COMMANDS", extraPackageCommands(input)),
     "# The manifest: every file this host gets, its mode and its sha256.",
     "# shellcheck disable=SC2034",
     bashArray("FILE_PATHS", files.map((f) => f.path)),

@@ -8,6 +8,9 @@
  *   2. a concurrent writer's max/p99 latency during an online backup, next to the writer alone;
  *   3. bytes a second run adds to the target after ~1% of the data changed ÷ the changed bytes;
  *   4. restore of the latest snapshot ÷ a raw `cp -a` of the same data.
+ *   5. Open WebUI on PostgreSQL (a throwaway cluster of Debian's server): a writer's max latency
+ *      during an online backup, and the command's dump step (snapshot session, source gate, row
+ *      counts, pg_dump through `docker exec`) ÷ a bare `pg_dump --format=custom` of the same database.
  * Then one traced run per method says where the command's time goes (tool shims on PATH).
  * It reports; it never fails on a missed goal (exit 0), only on a broken command.
  */
@@ -18,6 +21,7 @@ import { targetLocation } from "../../config/locations";
 import { shellQuote } from "../../scripts/render/shell";
 import { HostSandbox } from "../support/host-sandbox";
 import { buildDataDir, pseudoRandomBytes } from "../support/openwebui-data";
+import { PgWriterStats, createWebuiTables, postgresAvailable, startPgWriter, startPostgres } from "../support/postgres";
 import { s3ClientEnv } from "../support/s3-server";
 import { Row, breakdown, median, megabytes, millis, parseToolLog, renderRows, renderTable, seconds, secondsOf } from "./figures";
 
@@ -28,10 +32,12 @@ interface Options {
   keep: boolean;
   propose: boolean;
   onlyProposals: boolean;
+  postgres: boolean;
+  onlyPostgres: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false };
+  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false, postgres: true, onlyPostgres: false };
   const num = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, got ${v ?? "nothing"}`);
@@ -45,8 +51,10 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") opts.keep = true;
     else if (a === "--no-propose") opts.propose = false;
     else if (a === "--only-proposals") opts.onlyProposals = true;
+    else if (a === "--no-postgres") opts.postgres = false;
+    else if (a === "--only-postgres") opts.onlyPostgres = true;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)]");
+      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)] [--no-postgres | --only-postgres (the PostgreSQL figures)]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}; try --help`);
   }
@@ -465,6 +473,125 @@ async function restores(b: Bench, bareResticRepo: string, traced: Traced[]): Pro
   return samples;
 }
 
+// ---------------------------------------------------------------- Open WebUI on PostgreSQL
+
+interface PostgresFigures {
+  dbBytes: number;
+  chats: number;
+  /** Seconds of the command's dump step, from its log, one per run. */
+  ours: number[];
+  /** Seconds of a bare pg_dump of the same database, one per run. */
+  bare: number[];
+  during: PgWriterStats & { backupSeconds: number };
+  alone: PgWriterStats;
+}
+
+const PG_CONTAINER = "open-webui-db";
+
+/**
+ * A second bench host whose Open WebUI keeps its database in a throwaway cluster (the database
+ * container is the docker stub's `exec`, running the real client tools against it), backed up
+ * with local-snapshot. The database is ~13% of --size-mb, like webui.db above.
+ */
+async function postgresFigures(opts: Options): Promise<PostgresFigures> {
+  const pg = await startPostgres("owb-bench-pg-");
+  const sandbox = new HostSandbox("owb-bench-pghost-");
+  try {
+    const db = "openwebui";
+    // A chat row of ~2 kB of random hex takes ~2.2 kB in the table (TOAST barely compresses it).
+    const chats = Math.max(1000, Math.round((opts.sizeMb * 1e6 * 0.13) / 2200));
+    progress(`PostgreSQL: a ${chats}-chat database in a throwaway cluster`);
+    pg.createDatabase(db);
+    createWebuiTables(pg, db, chats, { randomText: true });
+    pg.psql("VACUUM ANALYZE;", db);
+    const dbBytes = Number(pg.psql(`SELECT pg_database_size('${db}');`).trim());
+    buildDataDir(sandbox.dataDir, { chats: 10, bigUploadBytes: 100_000 });
+    for (const f of ["webui.db", "webui.db-wal", "webui.db-shm"]) rm(path.join(sandbox.dataDir, f));
+    sandbox.setExecEnvironment(PG_CONTAINER, { PGHOST: pg.socketDir, PGPORT: String(pg.port) });
+    sandbox.install({
+      targets: { nas: { type: "local", path: path.join(sandbox.root, "nas") } },
+      hosts: [
+        {
+          name: "bench-pg",
+          data: { dir: sandbox.dataDir },
+          database: { postgres: { container: PG_CONTAINER, user: pg.superuser, database: db } },
+          jobs: [{ name: "pg-job", method: "local-snapshot", targets: ["nas"], retention: { keep: 100 }, consistency: "online" }],
+        },
+      ],
+    });
+    let clock = 1_767_225_600;
+    const ours = async (): Promise<[number, number]> => {
+      const [wall, out] = await timed(() => run(sandbox.paths.command, ["run", "pg-job"], { env: { ...sandbox.env(), OPENWEBUI_BACKUP_NOW: String((clock += 3600)) } }));
+      const m = /dumped PostgreSQL .* in (\d+\.\d+) s/.exec(out.stderr);
+      if (!m) throw new Error(`the command logged no dump time:
+${out.stderr.slice(-2000)}`);
+      return [Number(m[1]), wall];
+    };
+    const bareDump = path.join(sandbox.root, "bare.dump");
+    const bare = async () => {
+      rm(bareDump);
+      const [s] = await timed(() => run("pg_dump", ["--format=custom", "--no-password", "-f", bareDump], { env: pg.env(db) }));
+      rm(bareDump);
+      return s;
+    };
+
+    const samples = { ours: [] as number[], bare: [] as number[] };
+    for (let i = 1; i <= opts.runs; i++) {
+      progress(`PostgreSQL: dump, run ${i}/${opts.runs}`);
+      // Alternate which goes first, so neither always meets the other's page cache.
+      if (i % 2 === 1) {
+        samples.bare.push(await bare());
+        samples.ours.push((await ours())[0]);
+      } else {
+        samples.ours.push((await ours())[0]);
+        samples.bare.push(await bare());
+      }
+    }
+
+    progress("PostgreSQL: writer during an online backup");
+    const writer = await startPgWriter(pg, db, opts.writerIntervalMs);
+    const result = await ours().then(
+      ([, wall]) => wall,
+      (err: unknown) => err,
+    );
+    const stats = await writer.stop();
+    if (typeof result !== "number") throw result;
+    progress(`PostgreSQL: writer alone for ${result.toFixed(1)} s`);
+    const lone = await startPgWriter(pg, db, opts.writerIntervalMs);
+    await sleep(result * 1000);
+    const alone = await lone.stop();
+    return { dbBytes, chats, ours: samples.ours, bare: samples.bare, during: { ...stats, backupSeconds: result }, alone };
+  } finally {
+    if (opts.keep) progress(`kept ${sandbox.root}`);
+    else sandbox.cleanup();
+    await pg.stop();
+  }
+}
+
+function postgresRows(p: PostgresFigures): Row[] {
+  const failures = p.during.failures.length > 0 ? `, ${p.during.failures.length} FAILED writes` : "";
+  return [
+    {
+      figure: "PostgreSQL dump: ours / bare pg_dump",
+      ours: secondsOf(p.ours),
+      baseline: secondsOf(p.bare),
+      value: median(p.ours) / median(p.bare),
+      unit: "x",
+      note: `database ${megabytes(p.dbBytes)} (${p.chats} chats); ours = snapshot session, source gate, row counts, pg_dump via docker exec`,
+    },
+    {
+      figure: "writer max latency during online backup (PostgreSQL)",
+      ours: millis(p.during.maxMs),
+      baseline: `alone ${millis(p.alone.maxMs)}`,
+      value: p.during.maxMs,
+      unit: "ms",
+      goal: { limit: 250, unit: "ms" },
+      note: `${p.during.writes} writes, ${p.during.committed} committed in ${seconds(p.during.backupSeconds)}${failures}`,
+    },
+    { figure: "writer p99 latency during online backup (PostgreSQL)", ours: millis(p.during.p99Ms), baseline: `alone ${millis(p.alone.p99Ms)}`, value: p.during.p99Ms, unit: "ms", note: `alone: ${p.alone.writes} writes` },
+  ];
+}
+
 // ---------------------------------------------------------------- proposed changes
 
 /**
@@ -563,9 +690,10 @@ interface Results {
   rest: RestoreFigures;
   traced: Traced[];
   proposals: string[];
+  pg?: PostgresFigures;
 }
 
-function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals }: Results): string {
+function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals, pg }: Results): string {
   const x = { limit: 1.15, unit: "x" as const };
   const m = (samples: number[]) => median(samples);
   const rows: Row[] = [
@@ -616,6 +744,7 @@ function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest,
     },
     { figure: "restore latest, restic: ours / cp -a", ours: secondsOf(rest.oursRestic), baseline: secondsOf(rest.cp), value: m(rest.oursRestic) / m(rest.cp), unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare restic restore: ${secondsOf(rest.bareRestic)} (${(m(rest.bareRestic) / m(rest.cp)).toFixed(2)}x cp)` },
     { figure: "restore latest, snapshot: ours / cp -a", ours: secondsOf(rest.oursSnapshot), baseline: secondsOf(rest.cp), value: m(rest.oursSnapshot) / m(rest.cp), unit: "x", goal: { limit: 1.5, unit: "x" }, note: `bare rclone copy back: ${secondsOf(rest.bareRclone)} (${(m(rest.bareRclone) / m(rest.cp)).toFixed(2)}x cp)` },
+    ...(pg ? postgresRows(pg) : []),
   );
 
   const where = traced.map((t) =>
@@ -627,12 +756,14 @@ function report(opts: Options, { dataBytes, dbSize, files, full, lat, inc, rest,
       ),
     ].join("\n"),
   );
+  const pgNote = pg ? [] : [opts.postgres ? "PostgreSQL figures: skipped, no PostgreSQL server binaries here (Debian's postgresql package)" : "PostgreSQL figures: skipped (--no-postgres)"];
   return [
     `openwebui-backup benchmark: data dir ${megabytes(dataBytes)} (${files} files, webui.db ${megabytes(dbSize)}), times: median of ${opts.runs} run(s) [min-max], writer interval ${opts.writerIntervalMs} ms`,
     "",
     renderRows(rows),
     ...where,
     ...proposals,
+    ...pgNote,
     "",
     "Not a test: MISS marks a missed goal; the exit status stays 0.",
   ].join("\n");
@@ -648,6 +779,11 @@ async function main(): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    if (opts.onlyPostgres) {
+      if (!postgresAvailable()) throw new Error("--only-postgres needs Debian's postgresql package (server binaries under /usr/lib/postgresql)");
+      console.log(["openwebui-backup benchmark: PostgreSQL figures only", "", renderRows(postgresRows(await postgresFigures(opts)))].join("\n"));
+      return;
+    }
     progress(`building a ~${opts.sizeMb} MB data dir in ${b.data}`);
     b.build();
     b.install();
@@ -665,7 +801,8 @@ async function main(): Promise<void> {
     const inc = await incremental(b);
     const rest = await restores(b, path.join(b.work, "bare-restic-incr"), traced);
     const proposals = opts.propose ? await measureProposals(b) : [];
-    console.log(report(opts, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals }));
+    const pg = opts.postgres && postgresAvailable() ? await postgresFigures(opts) : undefined;
+    console.log(report(opts, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals, pg }));
   } finally {
     b.cleanup();
   }

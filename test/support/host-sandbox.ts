@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { renderBackupFiles } from "../../scripts/render/backup";
-import { plainTargets } from "../../scripts/render/plain-targets";
+import { plainObjectStorage, plainTargets } from "../../scripts/render/plain-targets";
 import { HostFile } from "../../scripts/render/types";
 import { s3ClientEnv } from "./s3-server";
 
@@ -57,6 +57,27 @@ case "$1" in
     case "$1" in stop) state=exited ;; pause) state=paused ;; *) state=running ;; esac
     printf '%s\n' "$state" >"$DOCKER_STUB_DIR/state/$2"
     echo "$2" ;;
+  exec)
+    # exec [-i] [-e NAME[=value]]… <container> <command…>: runs the command here, with the
+    # environment lines of exec/<container> (e.g. PGHOST of a test cluster) and the -e ones;
+    # "-e NAME" takes the value from this process, as docker's client does.
+    shift
+    envs=()
+    while [[ $# -gt 0 && "$1" == -* ]]; do
+      case "$1" in
+        -e) if [[ "$2" == *=* ]]; then envs+=("$2"); else envs+=("$2=\${!2-}"); fi; shift 2 ;;
+        -u|-w) shift 2 ;;
+        *) shift ;;
+      esac
+    done
+    name=$1; shift
+    conf="$DOCKER_STUB_DIR/exec/$name"
+    if [[ ! -f "$conf" ]]; then echo "Error response from daemon: No such container: $name" >&2; exit 1; fi
+    if [[ -f "$DOCKER_STUB_DIR/state/$name" && "$(cat "$DOCKER_STUB_DIR/state/$name")" != running ]]; then
+      echo "Error response from daemon: container $name is not running" >&2; exit 1
+    fi
+    mapfile -t base <"$conf"
+    exec env "\${base[@]}" "\${envs[@]}" "$@" ;;
 esac
 `;
 
@@ -73,6 +94,8 @@ export class HostSandbox {
   readonly dockerLog: string;
   files: HostFile[] = [];
   extraEnv: NodeJS.ProcessEnv = {};
+  /** What the stack would give the env file for the database container's role. */
+  databasePassword?: string;
 
   constructor(prefix = "owb-host-") {
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -82,6 +105,7 @@ export class HostSandbox {
     fs.mkdirSync(path.join(this.root, "docker-stub", "volumes"), { recursive: true });
     fs.mkdirSync(path.join(this.root, "docker-stub", "state"), { recursive: true });
     fs.mkdirSync(path.join(this.root, "docker-stub", "image"), { recursive: true });
+    fs.mkdirSync(path.join(this.root, "docker-stub", "exec"), { recursive: true });
     fs.mkdirSync(this.binDir);
     fs.writeFileSync(path.join(this.binDir, "docker"), DOCKER_STUB, { mode: 0o755 });
     fs.writeFileSync(this.dockerLog, "");
@@ -104,7 +128,16 @@ export class HostSandbox {
   install(raw: Record<string, any>, stack = "test", hostIndex = 0): HostFile[] {
     const withPaths = { ...raw, hosts: raw.hosts.map((h: any, i: number) => (i === hostIndex ? { ...h, paths: { ...this.paths, ...h.paths } } : h)) };
     const cfg = parseStackConfig(withPaths);
-    this.files = renderBackupFiles({ stack, host: cfg.hosts[hostIndex], targets: plainTargets(cfg), notify: cfg.notify, resticPassword: cfg.resticPassword });
+    const host = cfg.hosts[hostIndex];
+    this.files = renderBackupFiles({
+      stack,
+      host,
+      targets: plainTargets(cfg),
+      notify: cfg.notify,
+      resticPassword: cfg.resticPassword,
+      objectStorage: plainObjectStorage(cfg, host),
+      databasePassword: this.databasePassword,
+    });
     for (const f of this.files) {
       fs.mkdirSync(path.dirname(f.path), { recursive: true });
       fs.writeFileSync(f.path, f.content, { mode: f.mode });
@@ -135,6 +168,14 @@ export class HostSandbox {
   /** What `docker inspect` reports for a container's image: its reference, image id and repo digest. */
   setContainerImage(name: string, image: string, id: string, repoDigest: string): void {
     fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n`);
+  }
+
+  /**
+   * Lets `docker exec <name> …` run commands here, as if inside that container, with these
+   * environment variables (a test cluster's PGHOST and PGPORT, say).
+   */
+  setExecEnvironment(name: string, env: Record<string, string>): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "exec", name), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(""));
   }
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {

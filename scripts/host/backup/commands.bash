@@ -145,6 +145,7 @@ cmd_restore() {
     rm -f -- "$TO_ARG.manifest.json" "$TO_ARG.$HASHES"
     [[ -n "$files_ok" ]] || die "restored into $TO_ARG, but the files do not match the backup's recorded sha256 (see above); do not use this copy"
     check_databases "$TO_ARG" require || die "restored into $TO_ARG, but integrity_check failed (see above)"
+    check_backup_extras "$TO_ARG"
     log "restored $snapshot from $t into $TO_ARG ($(files_of "$TO_ARG") files)"
     return 0
   fi
@@ -169,6 +170,7 @@ cmd_verify() {
     show_manifest "$scratch/data.manifest.json"
     check_tree "$scratch/data" "$scratch/data.manifest.json"
     check_databases "$scratch/data" require
+    verify_database "$scratch/data" "$scratch/data.manifest.json"
   )
   status=$?
   set -e

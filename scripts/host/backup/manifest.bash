@@ -35,6 +35,11 @@ openwebui_image() {
   printf '%s\t%s' "$image" "$digest"
 }
 
+# manifest_schema_revision <stage dir>: PostgreSQL's when Open WebUI's database lives there, else webui.db's.
+manifest_schema_revision() {
+  if database_configured; then pg_info "$1/data" schema_revision; else schema_revision "$1/data/webui.db"; fi
+}
+
 write_manifest() {
   local stage_dir=$1 started=$2 image_line image="" digest=""
   image_line=$(openwebui_image)
@@ -50,7 +55,8 @@ write_manifest() {
     printf '  "bytes": %s,\n' "$(bytes_of "$stage_dir/data")"
     # The sha256 of the hash list beside the manifest (see hashes.bash); empty when there is none.
     printf '  "filesSha256": %s,\n' "$(json_string "$([[ ! -f "$stage_dir/$HASHES" ]] || sha256_of "$stage_dir/$HASHES")")"
-    printf '  "schemaRevision": %s,\n' "$(json_string "$(schema_revision "$stage_dir/data/webui.db")")"
+    printf '  "schemaRevision": %s,\n' "$(json_string "$(manifest_schema_revision "$stage_dir")")"
+    database_manifest_line "$stage_dir"
     printf '  "chromaVersion": %s,\n' "$(json_string "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")")"
     printf '  "image": %s,\n' "$(json_string "$image")"
     printf '  "imageDigest": %s\n' "$(json_string "$digest")"

@@ -98,14 +98,24 @@ restore_in_place() {
   suspend_containers stop restore
   # The journal brings these back, and only on complete data; not the generic EXIT path.
   SUSPENDED=()
+  # PostgreSQL (where the host has one) in one transaction while Open WebUI is stopped: an
+  # interrupted pg_restore leaves the database as it was, and the files are not swapped yet.
+  restore_database "$RJ_INCOMING" "$RJ_SAFETY"
   restore_swap
   test_hold restore-swapped
   local rc=0
   restore_settle || rc=$?
   RESTORE_ACTIVE=""
   case "$rc" in
-    0) log "restore in place done" ;;
-    1) die "the restored data failed its check after the swap; the previous data is back in place and the service runs on it" ;;
+    0)
+      restore_object_storage "$RJ_DATA"
+      drop_extras "$RJ_DATA"
+      log "restore in place done"
+      ;;
+    1)
+      if database_configured; then log "error: the database was already restored from the backup; the previous database is in $RJ_SAFETY.pgdump (pg_restore --clean --single-transaction it to go back)"; fi
+      die "the restored data failed its check after the swap; the previous data is back in place and the service runs on it"
+      ;;
     *) die "the restore could not be settled (see above)" ;;
   esac
 }
@@ -206,6 +216,7 @@ restore_check_copy() {
   fi
   check_tree "$RJ_INCOMING" "$RJ_INCOMING.manifest.json" || die "the restored copy does not match the backup's recorded sha256; the live data was not touched"
   check_databases "$RJ_INCOMING" require || die "the restored copy fails integrity_check; the live data was not touched"
+  check_backup_extras "$RJ_INCOMING"
 }
 
 # rename_path <from> <to>: rename(2) within one file system: nothing is copied, so it cannot

@@ -24,7 +24,9 @@ check_databases() {
   sqlite_files
   for f in "${SQLITE_FILES[@]}"; do
     if [[ ! -f "$dir/$f" ]]; then
-      if [[ "$f" == webui.db && -n "$require" ]]; then log "integrity: $f missing"; bad=1; fi
+      # Open WebUI's main database is webui.db, unless it lives in PostgreSQL (this host's, or
+      # the source's of a pulled snapshot, which holds the dump).
+      if [[ "$f" == webui.db && -n "$require" ]] && ! database_configured && [[ ! -f "$(pg_dump_file "$dir")" ]]; then log "integrity: $f missing"; bad=1; fi
       continue
     fi
     result=$(integrity_of "$dir/$f")

@@ -34,6 +34,8 @@ stage() {
       check_databases_one "$dest/data/$f" || die "the copy of $f fails integrity_check; the live database may be damaged"
     fi
   done
+  stage_database "$dest" # a PostgreSQL database is dumped before the files, like SQLite's
+  rsync_args+=(--exclude "/$(extras_name)")
   local -a excludes
   # The copies an in-place restore keeps inside a data directory that is a mountpoint.
   rsync_args+=(--exclude '/.openwebui-restore-*' --exclude '/.openwebui-before-restore-*')
@@ -43,6 +45,7 @@ stage() {
   # hard links to them are a safe, free copy when staging shares the file system.
   if [[ "$(stat -c %d -- "$src")" == "$(stat -c %d -- "$dest")" ]]; then rsync_args+=(--link-dest "$src"); fi
   rsync "${rsync_args[@]}" -- "$src/" "$dest/data/"
+  stage_object_storage "$dest"
 }
 
 check_databases_one() {
