@@ -23,6 +23,8 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/containers.bash",
   "backup/sqlite.bash",
   "backup/staging.bash",
+  "backup/copy.bash",
+  "backup/gate.bash",
   "backup/manifest.bash",
   "backup/targets.bash",
   "backup/local-folders.bash",

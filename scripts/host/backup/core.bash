@@ -25,7 +25,11 @@ log() {
 start_log() {
   mkdir -p -- "$OWB_LOG_DIR"
   RUN_LOG="$OWB_LOG_DIR/$JOB.log"
-  exec 2> >(tee -a -- "$RUN_LOG" >&2)
+  # tee outlives a signal to the whole group (systemctl stop, Ctrl-C), so the run's last words
+  # reach the log, and a shell writing them (bash reports a child killed by the signal) is not
+  # killed by SIGPIPE before its exit trap has resumed the containers. -p: a vanished terminal
+  # does not end it either.
+  exec 2> >(trap '' INT TERM HUP; exec tee -p -a -- "$RUN_LOG" >&2)
 }
 
 die() {
@@ -126,6 +130,9 @@ json_string() {
 on_exit() {
   local status=$?
   set +e
+  # Should the log's tee be gone all the same (killed outright), a log line must not end this
+  # trap with SIGPIPE before it has resumed every container.
+  trap '' PIPE
   if ((${#SUSPENDED[@]} > 0)); then
     resume_containers || { log "error: could not resume every container; check: docker ps -a"; status=1; }
   fi
