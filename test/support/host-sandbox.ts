@@ -43,6 +43,14 @@ case "$1" in
       printf '%s %s %s\\n' "$1" "$2" "$seen" >>"$DOCKER_STUB_LOG.probes"
     fi
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
+    # A process standing in for the container's (pids/<name>) is frozen and thawed like a
+    # paused container's processes.
+    if [[ -f "$DOCKER_STUB_DIR/pids/$2" ]]; then
+      case "$1" in
+        pause) kill -STOP "$(cat "$DOCKER_STUB_DIR/pids/$2")" ;;
+        unpause) kill -CONT "$(cat "$DOCKER_STUB_DIR/pids/$2")" ;;
+      esac
+    fi
     echo "$2" ;;
 esac
 `;
@@ -111,6 +119,12 @@ export class HostSandbox {
   /** What `docker inspect` reports for a container's image: its reference, image id and repo digest. */
   setContainerImage(name: string, image: string, id: string, repoDigest: string): void {
     fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n`);
+  }
+
+  /** A process that `docker pause <name>` freezes (SIGSTOP) and `docker unpause <name>` thaws (SIGCONT). */
+  setContainerProcess(name: string, pid: number): void {
+    fs.mkdirSync(path.join(this.root, "docker-stub", "pids"), { recursive: true });
+    fs.writeFileSync(path.join(this.root, "docker-stub", "pids", name), `${pid}\n`);
   }
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {
