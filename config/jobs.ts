@@ -42,6 +42,20 @@ export const pullSourceSchema = strictObject({
   hostKey: z.string().regex(/^(ssh-[a-z0-9-]+|ecdsa-sha2-nistp\d+) [A-Za-z0-9+/=]+$/, { message: 'must be a public host key such as "ssh-ed25519 AAAA…"' }).optional(),
 });
 
+/**
+ * The source gate's default: a run whose copy has more than half fewer files or bytes than the
+ * last successful backup is refused. Open WebUI data grows, and day-to-day deletions (chats,
+ * a knowledge base) take a few percent; the faults that wipe backups take most or all of it (a
+ * disk that did not mount, a volume recreated empty, a missing uploads folder, which usually
+ * holds most of the bytes).
+ */
+export const DEFAULT_SHRINK_LIMIT = 50;
+/** How long an online run waits for changing folders to settle before it pauses the containers. */
+export const DEFAULT_SETTLE_TIMEOUT = 60;
+
+const shrinkLimitRule = "must be a whole percentage from 1 to 100 (the largest drop in files or bytes against the last successful backup that a run accepts)";
+const settleTimeoutRule = "must be a whole number of seconds from 1 to 3600 (how long an online run waits for files that changed while copied to settle)";
+
 export const jobSchema = strictObject({
   name: name("job name"),
   method: z.enum(JOB_METHODS),
@@ -52,6 +66,10 @@ export const jobSchema = strictObject({
   consistency: z.enum(CONSISTENCY_MODES).default("online"),
   /** Paths under the data directory left out of the backup. */
   exclude: z.array(excludeEntry).default(["cache/", "audit.log"]),
+  /** Source gate: refuse a copy with more than this percentage fewer files or bytes than the last successful backup. */
+  shrinkLimit: z.number({ error: shrinkLimitRule }).int({ error: shrinkLimitRule }).min(1, { error: shrinkLimitRule }).max(100, { error: shrinkLimitRule }).default(DEFAULT_SHRINK_LIMIT),
+  /** Online consistency: seconds to wait for files that changed while copied to settle before pausing the containers for them. */
+  settleTimeout: z.number({ error: settleTimeoutRule }).int({ error: settleTimeoutRule }).min(1, { error: settleTimeoutRule }).max(3600, { error: settleTimeoutRule }).default(DEFAULT_SETTLE_TIMEOUT),
   /** method pull only: the source host's snapshot folder. */
   from: pullSourceSchema.optional(),
   /** Overrides notify.healthcheckUrl for this job (one check per job, as healthchecks.io expects). */

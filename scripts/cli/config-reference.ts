@@ -135,6 +135,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   "hosts[].jobs[].retention.yearly": "restic: keep the newest backup of each of the last N years.",
   "hosts[].jobs[].consistency": "`online` (SQLite online backup while Open WebUI runs), `pause` or `stop` the containers while the local copy is taken.",
   "hosts[].jobs[].exclude": "Paths under the data directory left out of the backup.",
+  "hosts[].jobs[].shrinkLimit": "Source gate: a run refuses (non-zero exit, alert, nothing shipped or pruned) when its copy has more than this percentage fewer files or bytes than the last successful backup. `openwebui-backup run <job> --allow-shrink` accepts one intended shrink. An empty data directory or a missing `webui.db` is always refused.",
+  "hosts[].jobs[].settleTimeout": "Consistency `online`: seconds to wait for folders whose files changed while they were copied (Chroma rewrites its index files in place) to stay still for a moment and be copied again; folders still changing then are copied with the containers paused briefly (`openwebui_backup_pause_seconds`).",
   "hosts[].jobs[].from": "method `pull` only: where to pull from (another host's `local-snapshot` folder, over SSH with rsync).",
   "hosts[].jobs[].from.host": "Source host name or IP address.",
   "hosts[].jobs[].from.user": "SSH user on the source host (restrict its key with `rrsync -ro`).",

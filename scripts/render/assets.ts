@@ -29,6 +29,8 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/postgres.bash",
   "backup/object-storage.bash",
   "backup/staging.bash",
+  "backup/copy.bash",
+  "backup/gate.bash",
   "backup/manifest.bash",
   "backup/hashes.bash",
   "backup/targets.bash",

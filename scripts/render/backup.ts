@@ -58,6 +58,8 @@ function addJob(env: EnvLines, input: HostRenderInput, job: JobConfig): void {
   set("TARGETS", job.targets.join(" "));
   set("CONSISTENCY", job.consistency);
   set("EXCLUDE", job.exclude.join(" "));
+  set("SHRINK_LIMIT", String(job.shrinkLimit));
+  set("SETTLE_TIMEOUT", String(job.settleTimeout));
   set("HEALTHCHECK_URL", job.healthcheckUrl);
   if (job.from) {
     set("FROM_HOST", job.from.host);
@@ -147,6 +149,7 @@ export function renderBackupEnv(input: HostRenderInput): HostFile {
   set("SQLITE_FILES", OPENWEBUI_DATABASES.join(" "));
   set("SQLITE_TIMEOUT_MS", undefined);
   set("STAGING_DIR", host.paths.stagingDir);
+  set("STILL_SECONDS", undefined);
   set("STATE_DIR", host.paths.stateDir);
   set("LOCK_DIR", host.paths.lockDir);
   set("LOG_DIR", host.paths.logDir);

@@ -29,6 +29,13 @@ const target = (key: string, required: boolean, doc: string): HostSetting => ({ 
 /** How long a reader waits on "database is locked" while copying a busy SQLite database. */
 export const SQLITE_BUSY_TIMEOUT_MS = 60000;
 
+/**
+ * Seconds a folder that changed while it was copied must stay still before it is copied again.
+ * Chroma persists an HNSW segment in one burst of writes, milliseconds to a second long; two
+ * seconds of quiet means the burst is over.
+ */
+export const STILL_SECONDS = 2;
+
 export const HOST_SETTINGS: readonly HostSetting[] = [
   host("REQUIRED", true, "Names of the settings this host's file must set; checked when the command loads."),
   host("HOST", true, "The host's name in the stack: restic's --host, labels, alerts."),
@@ -40,6 +47,7 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
   host("SQLITE_FILES", true, "The SQLite databases of the data directory, copied inside a read transaction."),
   host("SQLITE_TIMEOUT_MS", true, "Busy timeout of the SQLite copies and checks.", String(SQLITE_BUSY_TIMEOUT_MS)),
   host("STAGING_DIR", true, "Where runs stage their copy."),
+  host("STILL_SECONDS", true, "Online copies: how long a folder that changed while copied must stay still before it is copied again.", String(STILL_SECONDS)),
   host("STATE_DIR", true, "Run state, alert markers and metrics fragments."),
   host("LOCK_DIR", true, "Lock files."),
   host("LOG_DIR", true, "One log file per job."),
@@ -63,6 +71,8 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
   job("TARGETS", true, "The job's targets, space separated."),
   job("CONSISTENCY", true, "online, pause or stop."),
   job("EXCLUDE", false, "Paths under the data directory left out."),
+  job("SHRINK_LIMIT", true, "Source gate: the largest drop, in percent of files or bytes against the last successful backup, a run accepts."),
+  job("SETTLE_TIMEOUT", true, "Online copies: seconds to wait for changing folders to settle before pausing the containers to copy them."),
   job("HEALTHCHECK_URL", false, "The job's own ping URL."),
   job("FROM_HOST", false, "pull: the source host."),
   job("FROM_USER", false, "pull: the SSH user."),

@@ -53,6 +53,14 @@ case "$1" in
       printf '%s %s %s\\n' "$1" "$2" "$seen" >>"$DOCKER_STUB_LOG.probes"
     fi
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
+    # A process standing in for the container's (pids/<name>) is frozen and thawed like a
+    # paused container's processes.
+    if [[ -f "$DOCKER_STUB_DIR/pids/$2" ]]; then
+      case "$1" in
+        pause) kill -STOP "$(cat "$DOCKER_STUB_DIR/pids/$2")" ;;
+        unpause) kill -CONT "$(cat "$DOCKER_STUB_DIR/pids/$2")" ;;
+      esac
+    fi
     # Stateful, like the engine: what inspect reports next follows from this call.
     case "$1" in stop) state=exited ;; pause) state=paused ;; *) state=running ;; esac
     printf '%s\n' "$state" >"$DOCKER_STUB_DIR/state/$2"
@@ -176,6 +184,12 @@ export class HostSandbox {
    */
   setExecEnvironment(name: string, env: Record<string, string>): void {
     fs.writeFileSync(path.join(this.root, "docker-stub", "exec", name), Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(""));
+  }
+
+  /** A process that `docker pause <name>` freezes (SIGSTOP) and `docker unpause <name>` thaws (SIGCONT). */
+  setContainerProcess(name: string, pid: number): void {
+    fs.mkdirSync(path.join(this.root, "docker-stub", "pids"), { recursive: true });
+    fs.writeFileSync(path.join(this.root, "docker-stub", "pids", name), `${pid}\n`);
   }
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {

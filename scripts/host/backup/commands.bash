@@ -9,7 +9,7 @@ take_lock() {
 cmd_run() {
   take_lock
   start_log
-  local started method consistency data stage_dir t rc bytes=0 failed=()
+  local started method consistency stage_dir t rc bytes=0 failed=()
   started=$(date -u +%s)
   method=$(job_setting METHOD)
   consistency=$(job_setting CONSISTENCY)
@@ -21,34 +21,24 @@ cmd_run() {
   # Each step runs in a subshell so its failure can be handled here. `set +e` lets this shell
   # see the status; the subshell turns errexit back on, since it inherits the +e.
   stage_dir="$OWB_STAGING_DIR/$JOB"
+  prepare_staging "$stage_dir"
   if [[ "$method" != pull ]]; then # a pull copies another host's snapshots: nothing to stage
     set +e
     (
       set -e
-      # Traps are not inherited: this subshell must bring back what it suspends, also on SIGTERM.
-      trap on_exit EXIT
-      trap 'exit 130' INT
-      trap 'exit 143' TERM
-      lock_data_for_copy
-      data=$(data_dir)
-      if [[ "$consistency" == pause || "$consistency" == stop ]]; then suspend_containers "$consistency"; fi
-      stage "$data" "$stage_dir"
-      # Containers come back as soon as the local copy exists, not after the upload.
-      if ((${#SUSPENDED[@]} > 0)); then resume_containers; fi
-      record_hashes "$data" "$stage_dir"
-      write_manifest "$stage_dir" "$started"
-      log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $(($(date -u +%s) - started)) s"
+      stage_job "$stage_dir" "$started"
     )
     rc=$?
     set -e
+    RUN_PAUSE_SECONDS=$(staged_pause_seconds)
     if ((rc != 0)); then
       local finished
       finished=$(date -u +%s)
       write_state "$started" "$finished" failure 0 ""
       for t in "${targets[@]}"; do record_metrics "$t" "$started" "$finished" 0 1; done
       write_metrics_file || log "warning: could not write the metrics file"
-      notify_failure "staging the data directory failed" "${targets[*]}" "$started" 0
-      die "staging failed; nothing was shipped or pruned"
+      notify_failure "$(failure_message "staging the data directory failed")" "${targets[*]}" "$started" 0
+      die "$(refused_or "staging failed"); nothing was shipped or pruned"
     fi
     bytes=$(bytes_of "$stage_dir/data")
   fi
@@ -79,12 +69,14 @@ cmd_run() {
       failed+=("$t")
     fi
   done
+  # The next run's shrink check compares with this run's copy, once every target holds it.
+  ((${#failed[@]} > 0)) || remember_manifest "$(shipped_manifest "$stage_dir" "${targets[0]}")"
   rm -rf -- "$stage_dir"
   write_metrics_file || log "warning: could not write the metrics file"
 
   if ((${#failed[@]} > 0)); then
     write_state "$started" "$(date -u +%s)" failure "$bytes" "${failed[*]}"
-    notify_failure "backup failed for target(s): ${failed[*]}" "${failed[*]}" "$started" "$bytes"
+    notify_failure "$(failure_message "backup failed for target(s): ${failed[*]}")" "${failed[*]}" "$started" "$bytes"
     die "finished with failures: ${failed[*]}"
   fi
   write_state "$started" "$(date -u +%s)" success "$bytes" ""

@@ -25,10 +25,11 @@ log() {
 start_log() {
   mkdir -p -- "$OWB_LOG_DIR"
   RUN_LOG="$OWB_LOG_DIR/$JOB.log"
-  # The copy to the log file ignores SIGINT and SIGTERM, which reach the whole process group
-  # (Ctrl-C, systemctl stop): it must outlive them to carry the cleanup's messages, and it
-  # ends when the command does.
-  exec 2> >(trap '' INT TERM; exec tee -a -- "$RUN_LOG" >&2)
+  # tee outlives a signal to the whole group (systemctl stop, Ctrl-C), so the run's last words
+  # reach the log, and a shell writing them (bash reports a child killed by the signal) is not
+  # killed by SIGPIPE before its exit trap has resumed the containers. -p: a vanished terminal
+  # does not end it either.
+  exec 2> >(trap '' INT TERM HUP; exec tee -p -a -- "$RUN_LOG" >&2)
 }
 
 die() {
@@ -129,8 +130,10 @@ json_string() {
 on_exit() {
   local status=$?
   set +e
-  # A second Ctrl-C or SIGTERM must not cut the cleanup short.
-  trap '' INT TERM
+  # A second Ctrl-C or SIGTERM must not cut the cleanup short; should the log's tee be gone all
+  # the same (killed outright), a log line must not end this trap with SIGPIPE before it has
+  # resumed every container.
+  trap '' INT TERM PIPE
   restore_on_exit
   if ((${#SUSPENDED[@]} > 0)); then
     resume_containers || { log "error: could not resume every container; check: docker ps -a"; status=1; }

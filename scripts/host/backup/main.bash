@@ -3,14 +3,15 @@
 usage() {
   cat <<'USAGE'
 usage: openwebui-backup <command> [<job>] [options]
-  run <job>                    back up the job's data to every target it names
+  run <job> [--allow-shrink]   back up the job's data to every target it names
   list <job> [--target <t>]    show the job's complete backups on a target
   restore <job> [--target <t>] [--snapshot <id>|latest] (--to <dir> | --in-place [--force])
                                put a backup back: into a new directory, or in place of the live data
   verify <job> [--target <t>]  restore the latest backup into scratch and check every file
   recover                      resume containers a killed run left suspended; settle an interrupted restore
---target defaults to the job's first target. --force lets --in-place run with no container
-to stop. Every command first does what recover does. Settings come from
+--target defaults to the job's first target. --allow-shrink lets this one run back up a copy
+that shrank by more than the job's shrinkLimit since the last successful backup (data removed
+on purpose). --force lets --in-place run with no container to stop. Every command first does what recover does. Settings come from
 $OPENWEBUI_BACKUP_ENV or the env file named in this script's header.
 USAGE
 }
@@ -47,7 +48,7 @@ main() {
   [[ $# -ge 1 && "$1" != -* ]] || { usage >&2; exit 2; }
   local job=$1
   shift
-  TARGET_ARG="" SNAPSHOT_ARG="" TO_ARG="" IN_PLACE="" FORCE=""
+  TARGET_ARG="" SNAPSHOT_ARG="" TO_ARG="" IN_PLACE="" FORCE="" ALLOW_SHRINK=""
   while (($# > 0)); do
     case "$1" in
       --target) TARGET_ARG=${2:?--target needs a value}; shift 2 ;;
@@ -55,9 +56,11 @@ main() {
       --to) TO_ARG=${2:?--to needs a directory}; shift 2 ;;
       --in-place) IN_PLACE=1; shift ;;
       --force) FORCE=1; shift ;;
+      --allow-shrink) ALLOW_SHRINK=1; shift ;;
       *) usage >&2; exit 2 ;;
     esac
   done
+  [[ -z "$ALLOW_SHRINK" || "$command" == run ]] || { echo "--allow-shrink applies to run only" >&2; exit 2; }
   load_env
   # What a killed run or restore left behind comes first, whatever the command; what cannot
   # be set right is said here, and run and restore --in-place refuse until it is.

@@ -6,8 +6,8 @@ write_state() {
   tmp=$(mktemp "$OWB_STATE_DIR/.$JOB.json.XXXXXX")
   {
     printf '{"host":%s,"job":%s,"method":%s,' "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")"
-    printf '"started":%s,"finished":%s,"outcome":%s,"bytes":%s,"failedTargets":%s}\n' \
-      "$started" "$finished" "$(json_string "$outcome")" "$bytes" "$(json_string "$failed_targets")"
+    printf '"started":%s,"finished":%s,"outcome":%s,"bytes":%s,"failedTargets":%s,"pauseSeconds":%s}\n' \
+      "$started" "$finished" "$(json_string "$outcome")" "$bytes" "$(json_string "$failed_targets")" "${RUN_PAUSE_SECONDS:-0}"
   } >"$tmp"
   mv -f -- "$tmp" "$OWB_STATE_DIR/$JOB.json"
 }
@@ -65,6 +65,7 @@ readonly METRICS=(
   "duration_seconds:Duration of the last run, staging included."
   "bytes:Bytes of the data directory the last run backed up."
   "exit_status:0 when the last run to the target succeeded, 1 when it failed."
+  "pause_seconds:Seconds the last run kept the containers paused or stopped: the whole copy (consistency pause, stop), or files that never settled while copied online (0: none)."
 )
 
 # record_metrics <target> <started> <finished> <bytes> <status>: this job's and target's lines,
@@ -85,6 +86,7 @@ record_metrics() {
     printf 'openwebui_backup_duration_seconds{%s} %s\n' "$labels" "$((finished - started))"
     printf 'openwebui_backup_bytes{%s} %s\n' "$labels" "$bytes"
     printf 'openwebui_backup_exit_status{%s} %s\n' "$labels" "$status"
+    printf 'openwebui_backup_pause_seconds{%s} %s\n' "$labels" "${RUN_PAUSE_SECONDS:-0}"
   } >"$file.tmp"
   mv -f -- "$file.tmp" "$file"
 }

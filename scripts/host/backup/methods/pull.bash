@@ -42,6 +42,21 @@ remote_complete() {
   sed -n "s|.* \(open-webui-backup-[0-9]\{8\}T[0-9]\{6\}Z\)/$MANIFEST\$|\1|p" <<<"$listing" | sort
 }
 
+# gate_pulled <target> <remote snapshot folder>: the source gate for what a pull would copy: the
+# source's snapshot has its manifest and its database (data/webui.db, or the PostgreSQL dump of a
+# source on PostgreSQL), and did not shrink sharply against the
+# last snapshot this job pulled.
+gate_pulled() {
+  local t=$1 folder=$2 work="$OWB_STAGING_DIR/$JOB.work"
+  mkdir -p -- "$work"
+  rsync -e "$PULL_RSH" -q "owb-source:$folder/$MANIFEST" "$work/$MANIFEST" 2>/dev/null ||
+    refuse "$t: could not fetch the manifest of ${folder##*/} from the source"
+  rsync -e "$PULL_RSH" --list-only "owb-source:$folder/data/webui.db" >/dev/null 2>&1 ||
+    rsync -e "$PULL_RSH" --list-only "owb-source:$folder/data/$(extras_name)/$(pg_dump_name)" >/dev/null 2>&1 ||
+    refuse "$t: ${folder##*/} on the source has no database (data/webui.db, or a PostgreSQL dump)"
+  gate_shrink "$work/$MANIFEST" "$t: ${folder##*/} on the source"
+}
+
 ship_pull() {
   local t=$1 root path listing newest
   root=$(target_location "$t")
@@ -55,6 +70,7 @@ ship_pull() {
   if [[ -d "$root/$newest" ]]; then
     log "$t: $newest is already here; nothing newer on the source"
   else
+    gate_pulled "$t" "$path$newest"
     write_linked_snapshot "$t" "$root" "$newest" -e "$PULL_RSH" "owb-source:$path$newest/"
   fi
   prune_local "$t" "$root"
