@@ -111,7 +111,8 @@ copy_online() {
   file_stats "$src" >"$work/before"
   copy_files "$src" "$dest"
   file_stats "$src" >"$work/after"
-  (cd -- "$dest" && find . -path "./$WRITE_ONCE_DIR" -prune -o -type f -printf '%P\0') >"$work/copied"
+  # The extras folder (a database dump) is staged on its own, not copied from the data directory.
+  (cd -- "$dest" && find . \( -path "./$WRITE_ONCE_DIR" -o -path "./$(extras_name)" \) -prune -o -type f -printf '%P\0') >"$work/copied"
   sqlite_files
   printf '%s\0' "${SQLITE_FILES[@]}" >"$work/databases"
   since=$(awk -v began="$began" -v quiet="$OWB_STILL_SECONDS" 'BEGIN { printf "%.9f", began - quiet }')
