@@ -269,7 +269,11 @@ suite("restore in place and its failures", () => {
     expect(pgRowCounts(pg, db)).toEqual(before);
     expect(treeHashes(sandbox.dataDir, filesOnly)).toEqual(files);
     expect(onlyStartStop(sandbox.dockerCalls())).toEqual(["stop open-webui", "stop ollama", "start open-webui", "start ollama"]);
-    expect(leftovers(sandbox)).toEqual([]);
+    // The fetched copy had passed its checks before anything was stopped: the crash-safe restore
+    // keeps it (and says where) rather than fetch it again; nothing half-restored is left.
+    const kept = leftovers(sandbox);
+    expect(kept.filter((n) => !n.includes(".", "data.restore-".length))).toHaveLength(1);
+    expect(kept.every((n) => /^data\.restore-[0-9TZ-]+(\.manifest\.json|\.files\.sha256)?$/.test(n))).toBe(true);
     expect(fs.readdirSync(sandbox.root).filter((n) => n.startsWith("data.before-restore-") && !n.endsWith(".pgdump"))).toEqual([]);
     expect(stderr).toMatch(/restoring PostgreSQL database .* in one transaction/);
   });
@@ -287,7 +291,9 @@ suite("restore in place and its failures", () => {
 
     const verify = await sandbox.run(["verify", "nightly"]);
     expect(verify.code).not.toBe(0);
-    expect(verify.stderr).toMatch(/verify: the PostgreSQL dump does not restore/);
+    // The whole-tree check reads the damaged dump before the scratch restore would try it.
+    expect(verify.stderr).toMatch(/file check FAILED: 1 differ.*|verify: the PostgreSQL dump does not restore/);
+    expect(verify.stderr).toMatch(/postgres\.dump|PostgreSQL dump/);
     expect(verify.stderr).toMatch(/verify FAILED for target nas/);
     expect(hook.jsonBodies()).toHaveLength(1);
     expect(hook.jsonBodies()[0]).toMatchObject({ host: "web1", job: "nightly", outcome: "failure", message: "restore drill failed on target nas" });
@@ -462,7 +468,7 @@ suite("Open WebUI on the stack's PostgreSQL with its files in S3", () => {
     const run = await sandbox.ok(["run", "nightly"]);
     const lines = run.stderr.split("\n");
     const dumped = lines.findIndex((l) => /dumped PostgreSQL .*database "openwebui" in container open-webui-db/.test(l));
-    const copied = lines.findIndex((l) => /copied 3 files, \d+ bytes of Open WebUI's files from s3:\/\/owui-files-\d+\/openwebui-files/.test(l));
+    const copied = lines.findIndex((l) => /copied 3 files, \d+ bytes of Open WebUI's files from bucket owui-files-\d+, prefix openwebui-files/.test(l));
     expect(dumped).toBeGreaterThanOrEqual(0);
     expect(copied).toBeGreaterThan(dumped);
 
@@ -503,7 +509,7 @@ suite("Open WebUI on the stack's PostgreSQL with its files in S3", () => {
       sandbox.install({ ...cfg, notify: { webhookUrl: hook.url } });
       const r = await sandbox.run(["run", "nightly"]);
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/could not copy Open WebUI's files from s3:\/\/no-such-bucket\/openwebui-files/);
+      expect(r.stderr).toMatch(/could not copy Open WebUI's files from bucket no-such-bucket, prefix openwebui-files/);
       expect(hook.jsonBodies()).toHaveLength(1);
       expect(fs.existsSync(path.join(sandbox.root, "nas"))).toBe(false);
     } finally {
