@@ -5,6 +5,7 @@
  *   hosts[].provision.aws ──► Ec2Host ──address──► OpenWebUIStack (Docker provider)
  *                                   └────address──► BackupJobs (SSH connection)
  *   targets.*.managed ──► S3/B2 buckets + per-host keys ──► BackupJobs (env file, secret)
+ *   BackupJobs ──► PreUpgradeBackup (triggers: the image) ──► the Open WebUI container
  *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -12,6 +13,7 @@ import { HostConfig, StackConfig } from "../config/schema";
 import { BackupJobs, BackupJobsConnection, connectionOf, deployBackupJobs } from "./backup-jobs";
 import { deployHostProtection, hostProtectionOutputs } from "./host-snapshots";
 import { deployBackupTargets } from "./managed-targets";
+import { deployPreUpgradeBackups } from "./pre-upgrade-backup";
 import { ProvisionedHost, deployOpenWebUIStacks, openwebuiStackOutputs } from "./openwebui-stack";
 
 export interface OpenWebUIDeployment {
@@ -42,9 +44,12 @@ export function deployOpenWebUI(cfg: StackConfig): OpenWebUIDeployment {
     connections[name] = provisionedConnection(host, protection.addresses[name], ec2.loginUser);
   }
 
-  const stacks = deployOpenWebUIStacks(cfg, { provisioned });
   const targets = deployBackupTargets(cfg);
   const backupJobs = deployBackupJobs(cfg, (hostName) => targets.resolvedTargetsFor(hostName), { connections });
+  // Backed up before the Open WebUI container is replaced: it waits for the backup.
+  const preUpgrade = deployPreUpgradeBackups(cfg, backupJobs, { connections });
+  const containerDependsOn = Object.fromEntries(Object.entries(preUpgrade).map(([host, p]) => [host, [p.command]]));
+  const stacks = deployOpenWebUIStacks(cfg, { provisioned, containerDependsOn });
 
   return {
     openwebui: openwebuiStackOutputs(stacks),

@@ -160,6 +160,8 @@ export interface OpenWebUIStackArgs {
   readonly address?: pulumi.Input<string>;
   /** Where a configured SSH private key is written for the Docker CLI's `ssh`; default `~/.ssh/pulumi-openwebui`. */
   readonly sshKeyDir?: string;
+  /** What the Open WebUI container waits for (the pre-upgrade backup): if it fails, the container is not replaced. */
+  readonly containerDependsOn?: pulumi.Resource[];
 }
 
 export class OpenWebUIStack extends pulumi.ComponentResource {
@@ -257,11 +259,13 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
         // The policy pack refuses 0.0.0.0 unless this label says the config asked for it.
         labels: [
           ...stackLabels(hostName, "openwebui", "data"),
+          // The container is created from an image id; backups record this reference as its version.
+          { label: "openwebui.image", value: service.image },
           ...(service.allowAllInterfaces ? [{ label: "openwebui.allow-all-interfaces", value: "true" }] : []),
         ],
         removeVolumes: false,
       },
-      { ...replaced, dependsOn: ollama ? [ollama] : [], additionalSecretOutputs: ["envs"] },
+      { ...replaced, dependsOn: [...(ollama ? [ollama] : []), ...(args.containerDependsOn ?? [])], additionalSecretOutputs: ["envs"] },
     );
 
     this.dataLocation = dataVolume ? dataVolume.name.apply((v): DataLocation => ({ volume: v })) : pulumi.output(data);
@@ -313,6 +317,8 @@ export interface DeployOpenWebUIOptions {
   readonly provisioned?: Readonly<Record<string, ProvisionedHost>>;
   readonly sshKeyDir?: string;
   readonly parent?: pulumi.Resource;
+  /** By host name: what that host's Open WebUI container waits for (its pre-upgrade backup). */
+  readonly containerDependsOn?: Readonly<Record<string, pulumi.Resource[]>>;
 }
 
 /** One `OpenWebUIStack` per host that has an `openwebui` block, by host name. */
@@ -325,7 +331,7 @@ export function deployOpenWebUIStacks(cfg: StackConfig, opts: DeployOpenWebUIOpt
     const connection = host.connection ?? (p ? { host: "provisioned", user: p.user, port: 22 } : undefined);
     stacks[host.name] = new OpenWebUIStack(
       `openwebui-${host.name}`,
-      { hostName: host.name, service: host.openwebui, connection, address: p?.address, sshKeyDir: opts.sshKeyDir },
+      { hostName: host.name, service: host.openwebui, connection, address: p?.address, sshKeyDir: opts.sshKeyDir, containerDependsOn: opts.containerDependsOn?.[host.name] },
       { parent: opts.parent, dependsOn: p?.dependsOn },
     );
   }

@@ -8,6 +8,7 @@ import { openwebuiProblems } from "./openwebui-service";
 import { hostAwsProblems } from "./host-aws";
 import { scheduleProblems } from "./schedule";
 import { retentionAgreementProblems } from "./retention-agreement";
+import { preUpgradeProblems } from "./pre-upgrade";
 
 export * from "./schema";
 
@@ -134,6 +135,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
   problems.push(...hostAwsProblems(cfg));
   problems.push(...scheduleProblems(cfg));
   problems.push(...retentionAgreementProblems(cfg));
+  problems.push(...preUpgradeProblems(cfg));
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);
 }

@@ -9,6 +9,7 @@
  */
 import { z } from "zod";
 import { bindsAllInterfaces } from "./addresses";
+import { preUpgradeBackupSchema } from "./pre-upgrade";
 import { strictObject } from "./primitives";
 
 /** Container names on the Docker host; backups pause/stop the Open WebUI one by this name. */
@@ -28,7 +29,7 @@ export type DataLocation = { readonly dir: string } | { readonly volume: string 
  * config says which version runs; the digest pins it byte for byte.
  */
 const IMAGE_PATTERN = /^(?<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(?:@sha256:[a-f0-9]{64})?$/;
-const IMAGE_RULE = 'an image reference with a tag, e.g. "ghcr.io/open-webui/open-webui:v0.6.5", optionally followed by "@sha256:<64 hex digits>" (preferred)';
+const IMAGE_RULE = 'an image reference with a tag, e.g. "ghcr.io/open-webui/open-webui:v0.11.4", optionally followed by "@sha256:<64 hex digits>" (preferred)';
 
 export const image = z
   .string({ error: `expected ${IMAGE_RULE}` })
@@ -93,6 +94,8 @@ export const openwebuiServiceSchema = strictObject({
     .default({}),
   data: dataLocation(DEFAULT_OPENWEBUI_VOLUME),
   ollama: ollamaServiceSchema.default({ enabled: false, models: [], data: { volume: DEFAULT_OLLAMA_VOLUME } }),
+  /** The job backed up before an image change (config/pre-upgrade.ts); absent: the first restic or snapshot job. */
+  preUpgradeBackup: preUpgradeBackupSchema.optional(),
 });
 
 export type OpenWebUIServiceConfig = z.infer<typeof openwebuiServiceSchema>;
@@ -176,7 +179,7 @@ export function openwebuiProblems(cfg: { readonly hosts: readonly HostLike[] }):
       else if (svc.ollama.enabled) add(`${sp}.env.${reserved}`, `is set by the stack to its Ollama container; disable ${sp}.ollama to point at another Ollama`);
     }
     if (svc.ollama.enabled) {
-      if (!svc.ollama.image) add(`${sp}.ollama.image`, "required when ollama is enabled (a tagged image such as ollama/ollama:0.6.8, digest preferred)");
+      if (!svc.ollama.image) add(`${sp}.ollama.image`, "required when ollama is enabled (a tagged image such as ollama/ollama:0.35.1, digest preferred)");
       const od = stackDataLocation({ ...svc, data: svc.ollama.data });
       if (sameLocation(od, stackData)) add(`${sp}.ollama.data`, `must differ from ${sp}.data (${describe(stackData)})`);
     } else {
