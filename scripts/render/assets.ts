@@ -28,6 +28,7 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/local-folders.bash",
   ...JOB_METHODS.map((method) => `backup/methods/${method}.bash`),
   "backup/results.bash",
+  "backup/upgrade.bash",
   "backup/commands.bash",
   "backup/main.bash",
 ];

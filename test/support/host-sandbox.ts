@@ -24,6 +24,7 @@ case "$1" in
     name=\${*: -1}
     img="$DOCKER_STUB_DIR/image/$name"
     case "$*" in
+      *"openwebui.image"*) if [[ -f "$img" ]]; then sed -n 4p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *".Config.Image"*) if [[ -f "$img" ]]; then sed -n 1p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *"{{ .Image }}"*) if [[ -f "$img" ]]; then sed -n 2p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *) if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then cat "$DOCKER_STUB_DIR/state/$name"; else echo running; fi ;;
@@ -43,6 +44,9 @@ case "$1" in
       printf '%s %s %s\\n' "$1" "$2" "$seen" >>"$DOCKER_STUB_LOG.probes"
     fi
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
+    # Stateful like the real one: inspect reports what the last verb left.
+    case "$1" in stop) state=exited ;; pause) state=paused ;; *) state=running ;; esac
+    echo "$state" >"$DOCKER_STUB_DIR/state/$2"
     echo "$2" ;;
 esac
 `;
@@ -108,9 +112,18 @@ export class HostSandbox {
     fs.writeFileSync(path.join(this.root, "docker-stub", "state", name), `${state}\n`);
   }
 
-  /** What `docker inspect` reports for a container's image: its reference, image id and repo digest. */
-  setContainerImage(name: string, image: string, id: string, repoDigest: string): void {
-    fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n`);
+  /**
+   * What `docker inspect` reports for a container's image: the reference it was created from,
+   * image id, repo digest, and the `openwebui.image` label the stack sets (absent: none).
+   */
+  setContainerImage(name: string, image: string, id: string, repoDigest: string, label = ""): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n${label}\n`);
+  }
+
+  /** What `docker inspect` reports as the container's state ("running" when never set). */
+  containerState(name: string): string {
+    const f = path.join(this.root, "docker-stub", "state", name);
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8").trim() : "running";
   }
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {

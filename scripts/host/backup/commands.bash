@@ -3,7 +3,11 @@
 take_lock() {
   mkdir -p -- "$OWB_LOCK_DIR"
   exec 9>"$OWB_LOCK_DIR/$JOB.lock"
-  flock -n 9 || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+  flock -n 9 && return 0
+  # LOCK_WAIT_SECONDS (pre-upgrade): a deploy waits for a scheduled run instead of failing.
+  [[ -n "${LOCK_WAIT_SECONDS:-}" ]] || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+  log "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; waiting up to $LOCK_WAIT_SECONDS s"
+  flock -w "$LOCK_WAIT_SECONDS" 9 || die "job $JOB was still locked after $LOCK_WAIT_SECONDS s"
 }
 
 cmd_run() {
@@ -91,6 +95,7 @@ cmd_list() {
   local t
   t=$(pick_target "$TARGET_ARG")
   with_target "$t" "$(method_function list)" "$t"
+  list_pre_upgrade "$t"
 }
 
 # restore_into <target> <snapshot> <new dir>
@@ -141,8 +146,13 @@ cmd_restore() {
     return 0
   fi
 
-  # In place: fetch and check while the service still runs, then stop it only for the swap.
-  local data incoming safety stamp
+  restore_in_place "$t" "$snapshot"
+}
+
+# restore_in_place <target> <snapshot>: fetch and check while the service still runs, then stop
+# it only for the swap.
+restore_in_place() {
+  local t=$1 snapshot=$2 data incoming safety stamp
   data=$(data_dir)
   data=${data%/}
   stamp=$(date -u +%Y%m%dT%H%M%SZ)
@@ -151,6 +161,7 @@ cmd_restore() {
   CLEANUP_DIRS+=("$incoming" "$incoming.manifest.json")
   restore_into "$t" "$snapshot" "$incoming"
   show_manifest "$incoming.manifest.json"
+  guard_backup_version "$incoming.manifest.json" "$data"
   check_databases "$incoming" require || die "the restored copy fails integrity_check; the live data was not touched"
   suspend_containers stop
   mkdir -- "$safety"

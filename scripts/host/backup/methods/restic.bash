@@ -29,7 +29,7 @@ ship_restic() {
   # and the same every run, so restic finds its parent snapshot and skips unchanged files.
   # Staged files are hard links whose ctime moves with each link; inode, size and mtime still say "unchanged".
   cd -- "$stage_dir"
-  summary=$(restic backup --json --ignore-ctime --host "$OWB_HOST" --tag "$(restic_tag)" . | grep '"message_type":"summary"') ||
+  summary=$(restic backup --json --ignore-ctime --host "$OWB_HOST" --tag "$(restic_tag)${PRE_UPGRADE_TO_IMAGE:+,$PRE_UPGRADE_TAG}" . | grep '"message_type":"summary"') ||
     die "$t: restic backup failed"
   added=$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')
   log "$t: restic snapshot $(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]\{8\}\).*/\1/p') saved, ${added:-0} bytes added"
