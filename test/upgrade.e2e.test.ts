@@ -15,6 +15,7 @@ import { epoch } from "./support/backup-checks";
 import { HostSandbox } from "./support/host-sandbox";
 import { WEBUI_TABLES, buildDataDir, integrityCheck, isDatabaseFile, isExcluded, rowCounts, treeHashes } from "./support/openwebui-data";
 import { S3TestServer, startS3Server } from "./support/s3-server";
+import { webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(300_000);
 
@@ -266,19 +267,25 @@ describe("pre-upgrade edge cases", () => {
     expect(r.stderr).toMatch(/not letting an upgrade go ahead without a backup/);
   });
 
-  it("target down: pre-upgrade exits non-zero, records the failure, leaves nothing behind", async () => {
+  it("target down: pre-upgrade exits non-zero, alerts, records the failure, leaves nothing behind", async () => {
     buildDataDir(sandbox.dataDir, { chats: 20, bigUploadBytes: 100_000 });
     const closed = await closedPort();
-    const targets = { offsite: { type: "s3", bucket: "gone", endpoint: `http://127.0.0.1:${closed}`, region: "us-east-1", accessKeyId: "k", secretAccessKey: "s" } };
-    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 3 }, targets: ["offsite"] }, targets));
-    runImage(sandbox, OLD, "sha256:1111", OLD_DIGEST);
-    const r = await sandbox.run(["pre-upgrade", "nightly", "--to-image", NEW]);
-    expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/offsite: FAILED/);
-    expect(r.stdout).not.toMatch(/done/);
-    expect(JSON.parse(fs.readFileSync(path.join(sandbox.paths.stateDir, "nightly.json"), "utf8")).outcome).toBe("failure");
-    expect(sandbox.containerState("open-webui")).toBe("running");
-    expectNothingLeftBehind(sandbox);
+    const hook = await webhookListener();
+    try {
+      const targets = { offsite: { type: "s3", bucket: "gone", endpoint: `http://127.0.0.1:${closed}`, region: "us-east-1", accessKeyId: "k", secretAccessKey: "s" } };
+      sandbox.install({ ...stackConfig(sandbox, { method: "snapshot", retention: { keep: 3 }, targets: ["offsite"] }, targets), notify: { webhookUrl: hook.url } });
+      runImage(sandbox, OLD, "sha256:1111", OLD_DIGEST);
+      const r = await sandbox.run(["pre-upgrade", "nightly", "--to-image", NEW]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/offsite: FAILED/);
+      expect(r.stdout).not.toMatch(/done/);
+      expect(hook.jsonBodies()).toEqual([expect.objectContaining({ host: "web1", job: "nightly", outcome: "failure", target: "offsite" })]);
+      expect(JSON.parse(fs.readFileSync(path.join(sandbox.paths.stateDir, "nightly.json"), "utf8")).outcome).toBe("failure");
+      expect(sandbox.containerState("open-webui")).toBe("running");
+      expectNothingLeftBehind(sandbox);
+    } finally {
+      await hook.close();
+    }
   });
 
   it("refuses a downgrade without a rollback: the older release would start on migrated data", async () => {
@@ -317,6 +324,32 @@ describe("pre-upgrade edge cases", () => {
     expect(r.stderr).toMatch(/job nightly has no pre-upgrade backup to roll back to/);
     expect(treeHashes(sandbox.dataDir)).toEqual(before);
     expect(sandbox.containerState("open-webui")).toBe("running");
+    expectNothingLeftBehind(sandbox);
+  });
+
+  it("rollback whose backup fails its check: exits non-zero, live data untouched, Open WebUI left stopped, nothing left behind", async () => {
+    buildDataDir(sandbox.dataDir, { chats: 5, bigUploadBytes: 1000 });
+    sandbox.install(stackConfig(sandbox, { method: "local-snapshot", retention: { keep: 3 }, targets: ["nas"] }, nas()));
+    runImage(sandbox, OLD, "sha256:1111", OLD_DIGEST);
+    await sandbox.ok(["pre-upgrade", "nightly", "--to-image", NEW], { OPENWEBUI_BACKUP_NOW: epoch("2026-11-02T10:00:00Z") });
+    runImage(sandbox, NEW, "sha256:2222", NEW_DIGEST);
+    simulateMigration(sandbox.dataDir);
+    const migrated = treeHashes(sandbox.dataDir, isDatabaseFile);
+    const migratedChats = rowsOf(path.join(sandbox.dataDir, "webui.db"), "chat");
+    // The backup is damaged where it is kept.
+    fs.writeFileSync(path.join(sandbox.root, "nas", "web1", "nightly", "open-webui-backup-20261102T100000Z", "data", "webui.db"), "not a database any more");
+
+    const r = await sandbox.run(["rollback", "nightly"]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/the restored copy fails integrity_check; the live data was not touched/);
+    expect(r.stderr).toMatch(/rollback FAILED \(exit 1\); container open-webui is left stopped/);
+    expect(r.stdout).not.toMatch(/Rolled back/);
+    expect(treeHashes(sandbox.dataDir, isDatabaseFile)).toEqual(migrated);
+    expect(rowsOf(path.join(sandbox.dataDir, "webui.db"), "chat")).toEqual(migratedChats);
+    expect(sandbox.containerState("open-webui")).toBe("exited");
+    expect(sandbox.containerState("ollama")).toBe("running");
+    expect(fs.readdirSync(sandbox.root).filter((n) => n.startsWith("data.before-restore-"))).toEqual([]);
+    expect(fs.existsSync(path.join(sandbox.paths.stateDir, "rolled-back"))).toBe(false);
     expectNothingLeftBehind(sandbox);
   });
 
