@@ -31,7 +31,7 @@ export function underRoot(root: string, hostPath: string): string {
 }
 
 /** `<command>` as root: directly when already root, else through `sudo -n` (never prompts). */
-function asRoot(args: string): string {
+export function asRoot(args: string): string {
   return `if [ "$(id -u)" = 0 ]; then ${args}; else sudo -n ${args}; fi`;
 }
 

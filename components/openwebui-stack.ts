@@ -212,6 +212,8 @@ export interface OpenWebUIStackArgs {
   readonly sshKeyDir?: string;
   /** Required with `service.storage`: the bucket and key Open WebUI stores its files with. */
   readonly objectStorage?: pulumi.Input<ResolvedObjectStorage>;
+  /** What the Open WebUI container waits for (the pre-upgrade backup): if it fails, the container is not replaced. */
+  readonly containerDependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export class OpenWebUIStack extends pulumi.ComponentResource {
@@ -322,12 +324,15 @@ export class OpenWebUIStack extends pulumi.ComponentResource {
         // The policy pack refuses 0.0.0.0 unless this label says the config asked for it.
         labels: [
           ...stackLabels(hostName, "openwebui", "data"),
+          // The container is created from an image id; backups record this reference as its version.
+          { label: "openwebui.image", value: service.image },
           ...(service.allowAllInterfaces ? [{ label: "openwebui.allow-all-interfaces", value: "true" }] : []),
         ],
         removeVolumes: false,
       },
-      // The database container is created with wait: Open WebUI starts once it is healthy.
-      { ...replaced, dependsOn: [...(ollama ? [ollama] : []), ...(database ? [database] : [])], additionalSecretOutputs: ["envs"] },
+      // The database container is created with wait: Open WebUI starts once it is healthy; and it
+      // waits for its pre-upgrade backup, so a failed backup leaves the old container in place.
+      { ...replaced, dependsOn: [...(ollama ? [ollama] : []), ...(database ? [database] : []), ...(args.containerDependsOn ?? [])], additionalSecretOutputs: ["envs"] },
     );
 
     this.dataLocation = dataVolume ? dataVolume.name.apply((v): DataLocation => ({ volume: v })) : pulumi.output(data);

@@ -12,6 +12,7 @@ import { openwebuiProblems } from "./rules/openwebui";
 import { retentionAgreementProblems } from "./rules/retention-agreement";
 import { scheduleProblems } from "./rules/schedule";
 import { targetProblems } from "./rules/targets";
+import { preUpgradeProblems } from "./pre-upgrade";
 
 export * from "./schema";
 export { ConfigError, type ConfigProblem, formatPath } from "./problems";
@@ -37,6 +38,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
     ...hostAwsProblems(cfg),
     ...scheduleProblems(cfg),
     ...retentionAgreementProblems(cfg),
+    ...preUpgradeProblems(cfg),
   ];
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);

@@ -10,6 +10,7 @@
 import { z } from "zod";
 import { DATABASE_CONTAINER, HostDatabase, STACK_DATABASE_NAME, STACK_DATABASE_USER, postgresUrl } from "./database";
 import { PREFIX_PATTERN, dockerName, isAbsoluteHostPath, name, strictObject, tcpPort } from "./fields";
+import { preUpgradeBackupSchema } from "./pre-upgrade";
 
 /** Container names on the Docker host; backups pause/stop the Open WebUI one by this name. */
 export const OPENWEBUI_CONTAINER = "open-webui";
@@ -30,7 +31,7 @@ export type DataLocation = { readonly dir: string } | { readonly volume: string 
  * config says which version runs; the digest pins it byte for byte.
  */
 const IMAGE_PATTERN = /^(?<repo>[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*):(?<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(?:@sha256:[a-f0-9]{64})?$/;
-const IMAGE_RULE = 'an image reference with a tag, e.g. "ghcr.io/open-webui/open-webui:v0.6.5", optionally followed by "@sha256:<64 hex digits>" (preferred)';
+const IMAGE_RULE = 'an image reference with a tag, e.g. "ghcr.io/open-webui/open-webui:v0.11.4", optionally followed by "@sha256:<64 hex digits>" (preferred)';
 
 export const image = z
   .string({ error: `expected ${IMAGE_RULE}` })
@@ -135,6 +136,8 @@ export const openwebuiServiceSchema = strictObject({
   database: stackDatabaseSchema.optional(),
   /** Absent: files in the data volume (uploads/). */
   storage: stackStorageSchema.optional(),
+  /** The job backed up before an image change (config/pre-upgrade.ts); absent: the first restic or snapshot job. */
+  preUpgradeBackup: preUpgradeBackupSchema.optional(),
 });
 
 export type OpenWebUIServiceConfig = z.infer<typeof openwebuiServiceSchema>;

@@ -1,7 +1,7 @@
 /**
  * The openwebui policy pack: backup buckets private, encrypted, versioned and with lifecycle
- * rules; prod stacks snapshot their hosts; containers publish on every interface only when
- * asked to. The rules are pure functions in `./rules` (tested in test/policy.test.ts).
+ * rules; prod stacks snapshot their hosts and back up Open WebUI before every image change;
+ * containers publish on every interface only when asked to. The rules are pure functions in `./rules` (tested in test/policy.test.ts).
  *
  *   pulumi preview --policy-pack policy
  *   pulumi up --policy-pack policy
@@ -10,7 +10,7 @@
  * bucket through separate resources), so each rule is a `validateStack`.
  */
 import { PolicyPack, ReportViolation, StackValidationArgs } from "@pulumi/policy";
-import { Violation, b2BucketViolations, containerPortViolations, prodSnapshotViolations, s3BucketViolations } from "./rules";
+import { Violation, b2BucketViolations, containerPortViolations, prodPreUpgradeViolations, prodSnapshotViolations, s3BucketViolations } from "./rules";
 
 const report = (violations: Violation[], reportViolation: ReportViolation) => {
   for (const v of violations) reportViolation(v.message, v.urn);
@@ -38,6 +38,12 @@ new PolicyPack("openwebui", {
       description: 'Stacks named "prod…" have an enabled DLM snapshot policy (hosts[].snapshots.aws).',
       enforcementLevel: "mandatory",
       validateStack: rule((resources) => prodSnapshotViolations(resources)),
+    },
+    {
+      name: "prod-pre-upgrade-backup",
+      description: 'Stacks named "prod…" back up Open WebUI before its container is replaced (hosts[].openwebui.preUpgradeBackup is not false).',
+      enforcementLevel: "mandatory",
+      validateStack: rule((resources) => prodPreUpgradeViolations(resources)),
     },
     {
       name: "containers-not-on-all-interfaces",

@@ -17,6 +17,8 @@ export interface StackResource {
   readonly props: Record<string, any>;
   /** Resources each input came from (`bucket` → the bucket resource). */
   readonly propertyDependencies?: Record<string, ReadonlyArray<{ readonly urn: string }>>;
+  /** Every resource it depends on (dependsOn and inputs), as the engine records them. */
+  readonly dependencies?: ReadonlyArray<{ readonly urn: string }>;
 }
 
 export interface Violation {
@@ -171,6 +173,42 @@ export function containerPortViolations(resources: readonly StackResource[]): Vi
         urn: c.urn,
       });
     }
+  }
+  return violations;
+}
+
+// ---------------------------------------------------------------- prod pre-upgrade backups
+
+export const COMMAND_TYPES = ["command:remote:Command", "command:local:Command"] as const;
+
+/** A command resource that runs `openwebui-backup pre-upgrade …` (components/pre-upgrade-backup.ts). */
+export function isPreUpgradeCommand(r: StackResource): boolean {
+  return (COMMAND_TYPES as readonly string[]).includes(r.type) && typeof r.props.create === "string" && / pre-upgrade /.test(r.props.create);
+}
+
+/**
+ * On a prod stack, every Open WebUI container (label `openwebui.role=openwebui`) depends on a
+ * command that runs `openwebui-backup pre-upgrade`, so the stack cannot replace Open WebUI with
+ * another image before a backup of its data succeeded. `hosts[].openwebui.preUpgradeBackup:
+ * false` leaves that command out: this is where a prod stack refuses it. The rule reads the
+ * dependency the engine records, not the config, so it also catches a wiring that lost it.
+ */
+export function prodPreUpgradeViolations(resources: readonly StackResource[], stack = resources.map((r) => stackOfUrn(r.urn)).find(Boolean)): Violation[] {
+  if (!stack || !isProdStack(stack)) return [];
+  const byUrn = new Map(resources.map((r) => [r.urn, r]));
+  const violations: Violation[] = [];
+  for (const c of resources.filter((r) => r.type === DOCKER_CONTAINER_TYPE && labelValue(r.props.labels, "openwebui.role") === "openwebui")) {
+    const guarded = (c.dependencies ?? []).some((d) => {
+      const dep = byUrn.get(d.urn);
+      return dep !== undefined && isPreUpgradeCommand(dep);
+    });
+    if (guarded) continue;
+    violations.push({
+      message:
+        `stack "${stack}" is a prod stack, but container ${c.props.name ?? nameOf(c)} of host "${labelValue(c.props.labels, "openwebui.host") ?? "?"}" would be replaced without a backup first; ` +
+        "remove hosts[].openwebui.preUpgradeBackup: false (default: the host's first restic or snapshot job) or name one of its restic, snapshot or local-snapshot jobs",
+      urn: c.urn,
+    });
   }
   return violations;
 }

@@ -25,6 +25,8 @@ import { Ec2Host, SSH_PORT } from "../components/ec2-host";
 import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
 import { fileStoresOnTarget, hostLocationsOnTarget, resolvedObjectStorage, resolvedTarget } from "../components/managed-targets";
 import { OpenWebUIStack } from "../components/openwebui-stack";
+import { PreUpgradeBackup } from "../components/pre-upgrade-backup";
+import { preUpgradeJob } from "../config/pre-upgrade";
 import { deployResticPasswords } from "../components/restic-passwords";
 import { resticPasswordSource, sharedSecretWarnings } from "../config/restic-passwords";
 import { S3BackupBucket } from "../components/s3-backup-bucket";
@@ -111,11 +113,11 @@ function deployOpenWebUIOn(
   host: HostConfig,
   service: OpenWebUIServiceConfig,
   access: HostAccess,
-  opts: { sshKeyDir?: string; parent?: pulumi.Resource; objectStorage?: pulumi.Input<ResolvedObjectStorage> } = {},
+  opts: { sshKeyDir?: string; parent?: pulumi.Resource; objectStorage?: pulumi.Input<ResolvedObjectStorage>; containerDependsOn?: pulumi.Input<pulumi.Resource>[] } = {},
 ): OpenWebUIStack {
   return new OpenWebUIStack(
     `openwebui-${host.name}`,
-    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir, objectStorage: opts.objectStorage },
+    { hostName: host.name, service, connection: access.ssh, sshKeyDir: opts.sshKeyDir, objectStorage: opts.objectStorage, containerDependsOn: opts.containerDependsOn },
     { parent: opts.parent, dependsOn: access.dependsOn },
   );
 }
@@ -213,6 +215,15 @@ export interface HostResources {
   readonly snapshotPolicy?: HostSnapshotPolicy;
   readonly openwebui?: OpenWebUIStack;
   readonly backupJobs?: BackupJobs;
+  /** The backup `pulumi up` takes before it replaces the Open WebUI container (a new image). */
+  readonly preUpgradeBackup?: PreUpgradeBackup;
+}
+
+/** A resource this program creates later, to depend on now. */
+function deferredResource(): { resource: Promise<pulumi.Resource>; resolve: (r: pulumi.Resource) => void } {
+  let resolve: (r: pulumi.Resource) => void = () => undefined;
+  const resource = new Promise<pulumi.Resource>((r) => (resolve = r));
+  return { resource, resolve };
 }
 
 export interface StackDeployment {
@@ -237,10 +248,24 @@ export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } 
     const { ec2, snapshotPolicy } = deployMachine(host, stack);
     const access = hostAccess(host, ec2 && provisionedHost(ec2));
     const objectStorage = targets.objectStorageFor(host.name);
-    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access, { objectStorage }) : undefined;
+    // The Open WebUI container waits for its pre-upgrade backup, which waits for the backup
+    // command's installation, which needs the stack's database password: the container gets a
+    // dependency resolved once the backup resource exists below.
+    const preUpgrade = host.openwebui ? preUpgradeJob(host) : undefined;
+    const backupMade = preUpgrade ? deferredResource() : undefined;
+    const openwebui = host.openwebui ? deployOpenWebUIOn(host, host.openwebui, access, { objectStorage, containerDependsOn: backupMade && [backupMade.resource] }) : undefined;
     const sources = { objectStorage, databasePassword: openwebui?.databasePassword };
     const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, resticPassword, { dependsOn: access.dependsOn }, sources) : undefined;
-    hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs };
+    let preUpgradeBackup: PreUpgradeBackup | undefined;
+    if (host.openwebui && preUpgrade && backupJobs && backupMade) {
+      preUpgradeBackup = new PreUpgradeBackup(
+        `pre-upgrade-${host.name}`,
+        { host, job: preUpgrade.name, image: host.openwebui.image, connection: access.ssh, installed: backupJobs.install },
+        { dependsOn: access.dependsOn },
+      );
+      backupMade.resolve(preUpgradeBackup.command);
+    }
+    hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs, preUpgradeBackup };
   }
   return { hosts, targets, resticPasswords };
 }

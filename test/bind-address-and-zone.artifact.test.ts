@@ -20,7 +20,7 @@ describe("every spelling of the unspecified address means every interface", () =
 
   it.each(UNSPECIFIED.filter((a) => !a.startsWith("[")))("config refuses bindAddress %s without allowAllInterfaces", (address) => {
     const problems = problemLines({
-      hosts: [{ name: "web1", openwebui: { image: "ghcr.io/open-webui/open-webui:v0.6.5", bindAddress: address } }],
+      hosts: [{ name: "web1", openwebui: { image: "ghcr.io/open-webui/open-webui:v0.6.5", bindAddress: address, preUpgradeBackup: false } }],
     }, "hosts[0].openwebui");
     expect(problems).toEqual([expect.stringMatching(/^hosts\[0\]\.openwebui\.bindAddress: .*publishes Open WebUI on every interface; set hosts\[0\]\.openwebui\.allowAllInterfaces: true/)]);
   });

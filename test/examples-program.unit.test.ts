@@ -16,8 +16,8 @@ import { parse as parseYaml } from "yaml";
 import type * as pulumiType from "@pulumi/pulumi";
 import { configFromStackFile } from "../config/sources";
 import { renderStackFile } from "../scripts/cli/render-cli";
-import { awsLookupMock } from "./support/pulumi-mocks";
-import { StackResource, b2BucketViolations, containerPortViolations, prodSnapshotViolations, s3BucketViolations } from "../policy/rules";
+import { EngineView, awsLookupMock, recordEngineView } from "./support/pulumi-mocks";
+import { StackResource, b2BucketViolations, containerPortViolations, prodPreUpgradeViolations, prodSnapshotViolations, s3BucketViolations } from "../policy/rules";
 
 const ROOT = path.join(__dirname, "..");
 
@@ -72,10 +72,11 @@ const AWS_IDS: Record<string, string> = {
 };
 
 /** Runs `index.ts` under mocks with the stack file's config; resolves when no new resource appears for a while. */
-async function runProgram(file: string): Promise<{ registered: Registered[]; stack: string }> {
+async function runProgram(file: string): Promise<{ registered: Registered[]; stack: string; engine: Map<string, EngineView> }> {
   const stack = stackNameOf(file);
   const { config, secretKeys } = engineConfig(file);
   const registered: Registered[] = [];
+  let engine = new Map<string, EngineView>();
   let failure: unknown;
   const onRejection = (e: unknown) => (failure ??= e);
   process.on("unhandledRejection", onRejection);
@@ -96,6 +97,7 @@ async function runProgram(file: string): Promise<{ registered: Registered[]; sta
         stack,
         false,
       );
+      engine = recordEngineView(pulumi.runtime);
       pulumi.runtime.setAllConfig(config, secretKeys);
       require("../index");
     });
@@ -109,12 +111,21 @@ async function runProgram(file: string): Promise<{ registered: Registered[]; sta
     process.off("unhandledRejection", onRejection);
   }
   if (failure) throw failure;
-  return { registered, stack };
+  return { registered, stack, engine };
 }
 
-/** Registered resources as the policy pack sees them (props: inputs and id). */
-function asPolicyResources(registered: Registered[], stack: string): StackResource[] {
-  return registered.map((r) => ({ type: r.type, name: r.name, urn: `urn:pulumi:${stack}::openwebui::${r.type}::${r.name}`, props: { ...r.inputs, id: r.id } }));
+/** Registered resources as the policy pack sees them (props: inputs and id; URN and dependencies as the engine has them). */
+function asPolicyResources(registered: Registered[], stack: string, engine: Map<string, EngineView>): StackResource[] {
+  return registered.map((r) => {
+    const view = engine.get(`${r.type}::${r.name}`);
+    return {
+      type: r.type,
+      name: r.name,
+      urn: view?.urn ?? `urn:pulumi:${stack}::openwebui::${r.type}::${r.name}`,
+      props: { ...r.inputs, id: r.id },
+      dependencies: (view?.dependencies ?? []).map((urn) => ({ urn })),
+    };
+  });
 }
 
 const files = exampleFiles();
@@ -150,7 +161,7 @@ describe.each(files)("%s", (file) => {
     const oldHome = process.env.HOME;
     process.env.HOME = home; // SSH keys from config are written under ~/.ssh for Docker's ssh
     try {
-      const { registered } = await runProgram(file);
+      const { registered, engine } = await runProgram(file);
       const { config } = configFromStackFile(path.join(ROOT, file), {});
       const types = registered.map((r) => r.type);
 
@@ -164,13 +175,16 @@ describe.each(files)("%s", (file) => {
       expect(types.filter((t) => t === "aws:s3/bucket:Bucket")).toHaveLength(managed.filter((t) => t.type === "s3").length);
       expect(types.filter((t) => t === "b2:index/bucket:Bucket")).toHaveLength(managed.filter((t) => t.type === "b2").length);
 
-      const resources = asPolicyResources(registered, stack);
+      const resources = asPolicyResources(registered, stack, engine);
       expect([
         ...s3BucketViolations(resources),
         ...b2BucketViolations(resources),
         ...prodSnapshotViolations(resources, stack),
+        ...prodPreUpgradeViolations(resources, stack),
         ...containerPortViolations(resources),
       ]).toEqual([]);
+      // Every host that runs Open WebUI backs it up before an image change.
+      expect(types.filter((t) => t === "openwebui:host:PreUpgradeBackup")).toHaveLength(withStack.filter((h) => h.openwebui?.preUpgradeBackup !== false).length);
     } finally {
       process.env.HOME = oldHome;
       fs.rmSync(home, { recursive: true, force: true });

@@ -42,7 +42,7 @@ const T = {
 const S3_FILES = { type: "s3", bucket: "owui-files", region: "eu-central-1", accessKeyId: "AKIAFILES", secretAccessKey: "files-secret" };
 
 function raw(openwebui: Record<string, unknown> = {}, host: Record<string, unknown> = {}, targets: Record<string, unknown> = { files: S3_FILES }) {
-  return { targets, hosts: [{ name: "box", openwebui: { image: OWUI, ...openwebui }, ...host }] };
+  return { targets, hosts: [{ name: "box", openwebui: { image: OWUI, preUpgradeBackup: false, ...openwebui }, ...host }] };
 }
 
 function problemsOf(config: unknown): { path: string; message: string }[] {
@@ -345,7 +345,7 @@ describe("deployStack: a managed storage target, the stack's database, and the b
       hosts: [
         {
           name: "box",
-          openwebui: { image: OWUI, database: { postgres: { image: PG_IMAGE } }, storage: { s3: { target: "files", prefix: "openwebui-files" } } },
+          openwebui: { image: OWUI, preUpgradeBackup: false, database: { postgres: { image: PG_IMAGE } }, storage: { s3: { target: "files", prefix: "openwebui-files" } } },
           jobs: [{ name: "nightly", method: "snapshot", targets: ["nas"], retention: { keep: 7 } }],
         },
       ],
@@ -399,7 +399,7 @@ describe("deployStack: a managed storage target, the stack's database, and the b
       hosts: [
         {
           name: "box",
-          openwebui: { image: OWUI, database: { postgres: { image: PG_IMAGE } }, storage: { s3: { target: "files", prefix: "openwebui-files" } } },
+          openwebui: { image: OWUI, preUpgradeBackup: false, database: { postgres: { image: PG_IMAGE } }, storage: { s3: { target: "files", prefix: "openwebui-files" } } },
           jobs: [{ name: "nightly", method: "snapshot", targets: ["files"], retention: { keep: 7 } }],
         },
       ],
@@ -435,7 +435,7 @@ describe("the renderer", () => {
   test("plainObjectStorage: a managed target's bucket and Open WebUI's key are known only after pulumi up", () => {
     const cfg = parseStackConfig({
       targets: { files: { type: "s3", region: "eu-central-1", managed: {} } },
-      hosts: [{ name: "box", openwebui: { image: OWUI, storage: { s3: { target: "files" } } } }],
+      hosts: [{ name: "box", openwebui: { image: OWUI, preUpgradeBackup: false, storage: { s3: { target: "files" } } } }],
     });
     expect(plainObjectStorage(cfg, cfg.hosts[0])).toEqual({
       bucket: "UNKNOWN-UNTIL-PULUMI-UP(targets.files.bucket)",

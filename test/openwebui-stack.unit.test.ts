@@ -29,9 +29,12 @@ const OWUI_IMAGE = "ghcr.io/open-webui/open-webui:v0.6.5";
 const OWUI_PINNED = `${OWUI_IMAGE}@sha256:${"a".repeat(64)}`;
 const OLLAMA_IMAGE = "ollama/ollama:0.6.8";
 
-/** One host with an `openwebui` block; `over` replaces keys of the block, `host` keys of the host. */
+/**
+ * One host with an `openwebui` block; `over` replaces keys of the block, `host` keys of the host.
+ * Without jobs, so without a pre-upgrade backup (test/pre-upgrade.test.ts covers that).
+ */
 function rawConfig(over: Record<string, unknown> = {}, host: Record<string, unknown> = {}) {
-  return { hosts: [{ name: "box", openwebui: { image: OWUI_IMAGE, ...over }, ...host }] };
+  return { hosts: [{ name: "box", openwebui: { image: OWUI_IMAGE, preUpgradeBackup: false, ...over }, ...host }] };
 }
 
 function problemsOf(raw: unknown): { path: string; message: string }[] {
@@ -76,12 +79,12 @@ describe("openwebui config: bad inputs name the field and what is accepted", () 
       "is set by the stack to its Ollama container; disable hosts[0].openwebui.ollama to point at another Ollama",
     ],
     ["empty secret key", rawConfig({ secretKey: "" }), "hosts[0].openwebui.secretKey", "must not be empty"],
-    ["unknown key", rawConfig({ volumes: {} }), "hosts[0].openwebui", /^unknown key "volumes"; accepted: image, port, bindAddress, allowAllInterfaces, secretKey, env, data, ollama, database, storage$/],
+    ["unknown key", rawConfig({ volumes: {} }), "hosts[0].openwebui", /^unknown key "volumes"; accepted: image, port, bindAddress, allowAllInterfaces, secretKey, env, data, ollama, database, storage, preUpgradeBackup$/],
     ["relative data dir", rawConfig({ data: { dir: "srv/owui" } }), "hosts[0].openwebui.data.dir", 'must be an absolute path other than "/", without newlines or ".." segments'],
     ["data dir /", rawConfig({ data: { dir: "/" } }), "hosts[0].openwebui.data.dir", 'must be an absolute path other than "/", without newlines or ".." segments'],
     ["bad volume name", rawConfig({ data: { volume: "-x" } }), "hosts[0].openwebui.data.volume", "must be a Docker volume name (letters, digits, '_', '.', '-', starting with a letter or digit)"],
     ["data both volume and dir", rawConfig({ data: { volume: "x", dir: "/x" } }), "hosts[0].openwebui.data", "expected { volume: docker-volume-name } or { dir: /absolute/path }"],
-    ["ollama enabled without image", rawConfig({ ollama: { enabled: true } }), "hosts[0].openwebui.ollama.image", "required when ollama is enabled (a tagged image such as ollama/ollama:0.6.8, digest preferred)"],
+    ["ollama enabled without image", rawConfig({ ollama: { enabled: true } }), "hosts[0].openwebui.ollama.image", "required when ollama is enabled (a tagged image such as ollama/ollama:0.35.1, digest preferred)"],
     ["ollama image without tag", rawConfig({ ollama: { image: "ollama/ollama" } }), "hosts[0].openwebui.ollama.image", /^must be an image reference with a tag/],
     ["ollama gpus a number", rawConfig({ ollama: { image: OLLAMA_IMAGE, gpus: 2 } }), "hosts[0].openwebui.ollama.gpus", 'expected "all" or a list of GPU device ids such as ["0", "1"]'],
     ["model name with a space", rawConfig({ ollama: { image: OLLAMA_IMAGE, models: ["llama 3"] } }), "hosts[0].openwebui.ollama.models[0]", 'must be an Ollama model name such as "llama3.2:3b"'],
@@ -98,7 +101,7 @@ describe("openwebui config: bad inputs name the field and what is accepted", () 
     ["no data and no openwebui", { hosts: [{ name: "box" }] }, "hosts[0].data", "required unless openwebui is set; expected { dir: /absolute/path } or { volume: docker-volume-name }"],
     [
       "two stacks on the local socket",
-      { hosts: [{ name: "a", openwebui: { image: OWUI_IMAGE } }, { name: "b", openwebui: { image: OWUI_IMAGE } }] },
+      { hosts: [{ name: "a", openwebui: { image: OWUI_IMAGE, preUpgradeBackup: false } }, { name: "b", openwebui: { image: OWUI_IMAGE, preUpgradeBackup: false } }] },
       "hosts[1].connection",
       "runs its Open WebUI stack on the same Docker daemon (the local Docker socket) as hosts[0]; container names would collide",
     ],
@@ -122,6 +125,7 @@ describe("openwebui config: defaults and the derived data location", () => {
       env: {},
       data: { volume: "open-webui" },
       ollama: { enabled: false, models: [], data: { volume: "ollama" } },
+      preUpgradeBackup: false, // rawConfig's: it has no job
     });
     expect(host.containers).toEqual(["open-webui"]);
   });
@@ -309,7 +313,7 @@ describe("OpenWebUIStack under mocks", () => {
   test("local host: the provider uses the local socket; one stack per host with openwebui", async () => {
     const { stacks } = await runProgram({
       hosts: [
-        { name: "box", openwebui: { image: OWUI_IMAGE } },
+        { name: "box", openwebui: { image: OWUI_IMAGE, preUpgradeBackup: false } },
         { name: "nas", data: { dir: "/srv/data" } },
       ],
     });

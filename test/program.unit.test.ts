@@ -112,7 +112,7 @@ describe("index.ts", () => {
   });
 
   it("a host without jobs gets the service but no backup installation", async () => {
-    await settled(runProgram({ hosts: [{ name: "web1", openwebui: webui }] }));
+    await settled(runProgram({ hosts: [{ name: "web1", openwebui: { ...webui, preUpgradeBackup: false } }] }));
     expect(resourcesOfType("openwebui:docker:OpenWebUIStack")).toHaveLength(1);
     expect(resourcesOfType("openwebui:host:BackupJobs")).toHaveLength(0);
   });

@@ -46,7 +46,7 @@ export function openwebuiProblems(cfg: StackConfig): ConfigProblem[] {
       else if (svc.ollama.enabled) add(`${sp}.env.${reserved}`, `is set by the stack to its Ollama container; disable ${sp}.ollama to point at another Ollama`);
     }
     if (svc.ollama.enabled) {
-      if (!svc.ollama.image) add(`${sp}.ollama.image`, "required when ollama is enabled (a tagged image such as ollama/ollama:0.6.8, digest preferred)");
+      if (!svc.ollama.image) add(`${sp}.ollama.image`, "required when ollama is enabled (a tagged image such as ollama/ollama:0.35.1, digest preferred)");
       const od = stackDataLocation({ ...svc, data: svc.ollama.data });
       if (sameLocation(od, stackData)) add(`${sp}.ollama.data`, `must differ from ${sp}.data (${describe(stackData)})`);
     } else {

@@ -154,7 +154,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   "hosts[].restoreDrill.target": "Which target to restore from; default the job's first target.",
   "hosts[].openwebui": "Run Open WebUI (and optionally Ollama) on this host with Docker.",
   "hosts[].resticPassword": "This host's restic password (only for a host with restic jobs); absent: the stack's `resticPassword`, else one `pulumi up` generates for this host. Set it with `pulumi config set --secret --path 'openwebui:hosts[0].resticPassword' …`.",
-  "hosts[].openwebui.image": "Open WebUI image with a tag, digest preferred: `ghcr.io/open-webui/open-webui:v0.6.5@sha256:…`. `latest` is refused.",
+  "hosts[].openwebui.image": "Open WebUI image with a tag, digest preferred: `ghcr.io/open-webui/open-webui:v0.11.4@sha256:…`. `latest` is refused. Changing it backs up first (`preUpgradeBackup`).",
   "hosts[].openwebui.port": "Host port Open WebUI is published on.",
   "hosts[].openwebui.bindAddress": "Address the port is published on; 127.0.0.1 so nothing is exposed by accident.",
   "hosts[].openwebui.allowAllInterfaces": "Required to publish on 0.0.0.0 or :: (every interface).",
@@ -164,6 +164,8 @@ export const DESCRIPTIONS: Record<string, string> = {
   "hosts[].openwebui.data": "Where Open WebUI keeps `/app/backend/data`: a named volume (kept on `pulumi destroy`) or a host directory.",
   "hosts[].openwebui.data.volume": "Docker volume name.",
   "hosts[].openwebui.data.dir": "Absolute host directory (not /).",
+  "hosts[].openwebui.preUpgradeBackup":
+    "The job `pulumi up` runs once before it replaces the Open WebUI container with another image (`openwebui-backup pre-upgrade`): a restic, snapshot or local-snapshot job of this host; default its first restic or snapshot job; `false` for none (refused on prod stacks).",
   "hosts[].openwebui.ollama": "The Ollama container.",
   "hosts[].openwebui.ollama.enabled": "Run Ollama beside Open WebUI (OLLAMA_BASE_URL points at it).",
   "hosts[].openwebui.ollama.image": "Ollama image with a tag (digest preferred); required when enabled.",

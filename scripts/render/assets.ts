@@ -38,6 +38,7 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   ...JOB_METHODS.map((method) => `backup/methods/${method}.bash`),
   "backup/results.bash",
   "backup/restore-in-place.bash",
+  "backup/upgrade.bash",
   "backup/commands.bash",
   "backup/main.bash",
 ];

@@ -30,6 +30,7 @@ case "$1" in
     name=\${*: -1}
     img="$DOCKER_STUB_DIR/image/$name"
     case "$*" in
+      *"openwebui.image"*) if [[ -f "$img" ]]; then sed -n 4p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *".Config.Image"*) if [[ -f "$img" ]]; then sed -n 1p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *"{{ .Image }}"*) if [[ -f "$img" ]]; then sed -n 2p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *)
@@ -173,9 +174,12 @@ export class HostSandbox {
     fs.writeFileSync(path.join(this.root, "docker-stub", "volumes", `${name}.driver`), `${driverAndOptions}\n`);
   }
 
-  /** What `docker inspect` reports for a container's image: its reference, image id and repo digest. */
-  setContainerImage(name: string, image: string, id: string, repoDigest: string): void {
-    fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n`);
+  /**
+   * What `docker inspect` reports for a container's image: the reference it was created from,
+   * image id, repo digest, and the `openwebui.image` label the stack sets (absent: none).
+   */
+  setContainerImage(name: string, image: string, id: string, repoDigest: string, label = ""): void {
+    fs.writeFileSync(path.join(this.root, "docker-stub", "image", name), `${image}\n${id}\n${repoDigest}\n${label}\n`);
   }
 
   /**

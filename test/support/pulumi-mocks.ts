@@ -13,6 +13,39 @@ export interface RegisteredResource {
 
 export const registered: RegisteredResource[] = [];
 
+/** What the engine receives for a resource that mocks' `newResource` does not see: its URN and dependencies. */
+export interface EngineView {
+  readonly urn: string;
+  /** URNs of the resources it depends on (dependsOn, and those its inputs came from). */
+  readonly dependencies: readonly string[];
+}
+
+/**
+ * Records, by `<type>::<name>`, the URN and dependencies of every resource registered with the
+ * mock monitor of this `pulumi` module (call after setMocks). A test asks "does the container
+ * wait for the backup?" of what the engine would be told, not of the program's objects.
+ */
+export function recordEngineView(runtime: typeof pulumi.runtime): Map<string, EngineView> {
+  const views = new Map<string, EngineView>();
+  const monitor: any = runtime.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, callback: (err: unknown, res: any) => void) =>
+    register(req, (err: unknown, res: any) => {
+      if (res) views.set(`${req.getType()}::${req.getName()}`, { urn: res.getUrn(), dependencies: req.getDependenciesList() });
+      callback(err, res);
+    });
+  return views;
+}
+
+/** The engine's view of the resources registered since the last `installMocks`. */
+export let engine = new Map<string, EngineView>();
+
+/** Whether resource `a` depends on resource `b` (each `{ type, name }`), as the engine is told. */
+export function dependsOn(a: { type: string; name: string }, b: { type: string; name: string }): boolean {
+  const target = engine.get(`${b.type}::${b.name}`)?.urn;
+  return target !== undefined && (engine.get(`${a.type}::${a.name}`)?.dependencies ?? []).includes(target);
+}
+
 /** Installs mocks that echo inputs as outputs (plus an id and any `extraOutputs` per type). */
 export function installMocks(extraOutputs: Record<string, (inputs: any, name: string) => Record<string, unknown>> = {}, stack = "test") {
   registered.length = 0;
@@ -32,6 +65,7 @@ export function installMocks(extraOutputs: Record<string, (inputs: any, name: st
     stack,
     false,
   );
+  engine = recordEngineView(pulumi.runtime);
 }
 
 export function resourcesOfType(type: string): RegisteredResource[] {

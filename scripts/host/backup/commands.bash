@@ -3,7 +3,11 @@
 take_lock() {
   mkdir -p -- "$OWB_LOCK_DIR"
   exec 9>"$OWB_LOCK_DIR/$JOB.lock"
-  flock -n 9 || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+  flock -n 9 && return 0
+  # LOCK_WAIT_SECONDS (pre-upgrade): a deploy waits for a scheduled run instead of failing.
+  [[ -n "${LOCK_WAIT_SECONDS:-}" ]] || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+  log "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; waiting up to $LOCK_WAIT_SECONDS s"
+  flock -w "$LOCK_WAIT_SECONDS" 9 || die "job $JOB was still locked after $LOCK_WAIT_SECONDS s"
 }
 
 cmd_run() {
@@ -88,6 +92,7 @@ cmd_list() {
   local t
   t=$(pick_target "$TARGET_ARG")
   with_target "$t" "$(method_function list)" "$t"
+  list_pre_upgrade "$t"
 }
 
 # restore_into <target> <snapshot> <new dir>

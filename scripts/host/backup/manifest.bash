@@ -20,11 +20,18 @@ chroma_version() {
   sqlite3 -readonly "$1" "SELECT dir || ':' || MAX(version) FROM migrations GROUP BY dir ORDER BY dir;" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//' || true
 }
 
-# openwebui_image: "<image>\t<digest>" of the running Open WebUI container, where docker is there.
+# openwebui_image: "<image>\t<digest>" of the Open WebUI the live data belongs to, where docker is
+# there: the container's image, as the stack labelled it (Pulumi creates the container from an
+# image id) or else as the container was created; right after a rollback, the backup's.
 openwebui_image() {
-  local c=$OWB_OPENWEBUI_CONTAINER image id digest=""
+  local c=$OWB_OPENWEBUI_CONTAINER image id digest="" rolled
   command -v docker >/dev/null 2>&1 || return 0
-  image=$(docker inspect --format '{{ .Config.Image }}' "$c" 2>/dev/null) || return 0
+  rolled=$(rolled_back_image)
+  if [[ -n "$rolled" ]]; then printf '%s' "$rolled"; return 0; fi
+  image=$(docker inspect --format '{{ index .Config.Labels "openwebui.image" }}' "$c" 2>/dev/null) || return 0
+  if [[ -z "$image" || "$image" == "<no value>" ]]; then
+    image=$(docker inspect --format '{{ .Config.Image }}' "$c" 2>/dev/null) || return 0
+  fi
   [[ -n "$image" ]] || return 0
   id=$(docker inspect --format '{{ .Image }}' "$c" 2>/dev/null) || id=""
   if [[ -n "$id" ]]; then
@@ -58,6 +65,7 @@ write_manifest() {
     printf '  "schemaRevision": %s,\n' "$(json_string "$(manifest_schema_revision "$stage_dir")")"
     database_manifest_line "$stage_dir"
     printf '  "chromaVersion": %s,\n' "$(json_string "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")")"
+    printf '  "upgradeTo": %s,\n' "$(json_string "${PRE_UPGRADE_TO_IMAGE:-}")"
     printf '  "image": %s,\n' "$(json_string "$image")"
     printf '  "imageDigest": %s\n' "$(json_string "$digest")"
     printf '}\n'

@@ -87,6 +87,7 @@ restore_in_place() {
   restore_into "$t" "$snapshot" "$RJ_INCOMING"
   test_hold restore-fetched
   show_manifest "$RJ_INCOMING.manifest.json"
+  guard_backup_version "$RJ_INCOMING.manifest.json" "$RJ_DATA"
   restore_check_copy
   # Messages from here on name the backup by its time, not as "latest".
   local created

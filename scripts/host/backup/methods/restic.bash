@@ -36,7 +36,7 @@ ship_restic() {
   # size and mtime, which the copies keep, say "unchanged". Staging copies a file only after it
   # was still, so a later rewrite cannot carry the same mtime.
   cd -- "$stage_dir"
-  summary=$(restic backup --json --ignore-inode --ignore-ctime --host "$OWB_HOST" --tag "$(restic_tag)" . | grep '"message_type":"summary"') ||
+  summary=$(restic backup --json --ignore-inode --ignore-ctime --host "$OWB_HOST" --tag "$(restic_tag)${PRE_UPGRADE_TO_IMAGE:+,$PRE_UPGRADE_TAG}" . | grep '"message_type":"summary"') ||
     die "$t: restic backup failed"
   added=$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')
   log "$t: restic snapshot $(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]\{8\}\).*/\1/p') saved, ${added:-0} bytes added"
