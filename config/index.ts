@@ -5,6 +5,7 @@
  */
 import { ConfigError, ConfigProblem, formatPath } from "./problems";
 import { StackConfig, stackConfigSchema } from "./schema";
+import { clusterProblems } from "./rules/clusters";
 import { hostAwsProblems } from "./rules/host-aws";
 import { jobProblems } from "./rules/jobs";
 import { openwebuiProblems } from "./rules/openwebui";
@@ -35,6 +36,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
     ...hostAwsProblems(cfg),
     ...scheduleProblems(cfg),
     ...retentionAgreementProblems(cfg),
+    ...clusterProblems(cfg),
   ];
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);
