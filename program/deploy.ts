@@ -9,6 +9,8 @@
  *                                                                     └─► BackupJobs (installer over SSH)
  *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
  *   targets.*.managed ──► S3/B2 buckets + a key per host ──────────────► BackupJobs (env file, secret)
+ *                       └─ + a writer, reader (and files) key per cluster ─► OpenWebUICluster
+ *   clusters[] ──► OpenWebUICluster (Kubernetes provider, operators, CloudNativePG, k8up, the chart)
  *
  * `index.ts` calls `deployStack` and exports `stackOutputs`. The `deploy…` functions at the end
  * run one of the per-host steps for every host, so the component tests can drive each alone.
@@ -16,13 +18,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_OPENWEBUI_PORT, OpenWebUIServiceConfig } from "../config/openwebui-service";
-import type { HostConfig, StackConfig } from "../config/schema";
+import type { ClusterConfig, HostConfig, StackConfig } from "../config/schema";
+import { ClusterKeyRole, KeyAccess, clusterKeyAccess, clusterKeyName } from "../scripts/render/kubernetes/keys";
 import type { ResolvedTarget } from "../scripts/render/types";
 import { B2BackupBucket } from "../components/b2-backup-bucket";
 import { BackupJobs, BackupJobsConnection } from "../components/backup-jobs";
 import { Ec2Host, SSH_PORT } from "../components/ec2-host";
 import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
 import { hostLocationsOnTarget, resolvedTarget } from "../components/managed-targets";
+import { ClusterS3Key, OpenWebUICluster } from "../components/openwebui-cluster";
 import { OpenWebUIStack } from "../components/openwebui-stack";
 import { S3BackupBucket } from "../components/s3-backup-bucket";
 import { SshEndpoint, configuredEndpoint } from "../components/ssh-endpoint";
@@ -138,6 +142,17 @@ export interface BackupTargets {
   resolvedTargetsFor(hostName: string): pulumi.Output<Record<string, ResolvedTarget>>;
 }
 
+/** The keys the clusters backing up to managed target `targetName` get on its bucket, by key name. */
+export function clusterKeysOnTarget(cfg: StackConfig, targetName: string): Record<string, KeyAccess> {
+  const t = cfg.targets[targetName];
+  if (t?.type !== "s3" || !t.managed) return {};
+  const keys: Record<string, KeyAccess> = {};
+  for (const cluster of cfg.clusters.filter((c) => c.backup.target === targetName)) {
+    for (const [role, access] of Object.entries(clusterKeyAccess(cluster, { prefix: t.prefix, managed: true }))) keys[clusterKeyName(cluster.name, role as ClusterKeyRole)] = access;
+  }
+  return keys;
+}
+
 /** Creates the managed targets' buckets and keys (named after the target, children of `opts.parent` if given). */
 export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentResourceOptions): BackupTargets {
   const buckets: Record<string, S3BackupBucket | B2BackupBucket> = {};
@@ -146,7 +161,15 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
       const m = t.managed;
       buckets[tname] = new S3BackupBucket(
         tname,
-        { bucket: t.bucket, region: t.region, lifecycle: m.lifecycle, objectLock: m.objectLock, kmsKeyArn: m.kmsKeyArn, hosts: hostLocationsOnTarget(cfg, tname) },
+        {
+          bucket: t.bucket,
+          region: t.region,
+          lifecycle: m.lifecycle,
+          objectLock: m.objectLock,
+          kmsKeyArn: m.kmsKeyArn,
+          hosts: hostLocationsOnTarget(cfg, tname),
+          keys: clusterKeysOnTarget(cfg, tname),
+        },
         opts,
       );
     } else if (t.type === "b2" && t.managed) {
@@ -166,6 +189,57 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
   };
 }
 
+// ---------------------------------------------------------------- Kubernetes clusters
+
+/** One cluster on its backup target: a managed bucket's name, region and the cluster's own keys, or the target as configured. */
+function deployCluster(cfg: StackConfig, cluster: ClusterConfig, targets: BackupTargets, opts?: pulumi.ComponentResourceOptions): OpenWebUICluster {
+  const t = cfg.targets[cluster.backup.target];
+  if (t?.type !== "s3") throw new Error(`cluster ${cluster.name}: backup.target "${cluster.backup.target}" is not an s3 target (parseStackConfig refuses this)`);
+  const bucket = targets.buckets[cluster.backup.target];
+  const resticPassword = cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword);
+  if (bucket instanceof S3BackupBucket) {
+    const key = (role: ClusterKeyRole): ClusterS3Key | undefined => bucket.keyCredentials[clusterKeyName(cluster.name, role)];
+    return new OpenWebUICluster(
+      `cluster-${cluster.name}`,
+      {
+        cluster,
+        target: { name: cluster.backup.target, managed: true, bucket: bucket.bucketName, region: t.region ?? bucket.region, prefix: t.prefix },
+        keys: { writer: key("writer")!, reader: key("reader")!, files: key("files") },
+        resticPassword,
+      },
+      opts,
+    );
+  }
+  // Unmanaged: the one configured key serves every role (config/rules/clusters.ts refuses pruning with it).
+  const configured: ClusterS3Key = { accessKeyId: pulumi.secret(t.accessKeyId!), secretAccessKey: pulumi.secret(t.secretAccessKey!) };
+  return new OpenWebUICluster(
+    `cluster-${cluster.name}`,
+    {
+      cluster,
+      target: { name: cluster.backup.target, managed: false, bucket: t.bucket!, region: t.region, endpoint: t.endpoint, prefix: t.prefix },
+      keys: { writer: configured, reader: configured, files: cluster.files.provider === "s3" ? configured : undefined },
+      resticPassword,
+    },
+    opts,
+  );
+}
+
+/** An `OpenWebUICluster` per `clusters[]` entry, by cluster name; `targets` holds the managed buckets. */
+export function deployClusters(cfg: StackConfig, targets: BackupTargets, opts?: pulumi.ComponentResourceOptions): Record<string, OpenWebUICluster> {
+  return Object.fromEntries(cfg.clusters.map((c) => [c.name, deployCluster(cfg, c, targets, opts)]));
+}
+
+/** Per cluster: its namespace and the Open WebUI URL when it has an Ingress; nothing secret. */
+export function clusterOutputs(clusters: Record<string, OpenWebUICluster>) {
+  return Object.fromEntries(
+    Object.entries(clusters).map(([name, c]) => {
+      const ow = c.plan.steps.find((s) => s.id === "openwebui");
+      const host = ow?.type === "chart" ? ((ow.values.ingress as { host?: string } | undefined)?.host ?? null) : null;
+      return [name, { namespace: c.namespace, url: host ? `https://${host}` : null, upgradeHash: c.plan.upgradeHash }];
+    }),
+  );
+}
+
 // ---------------------------------------------------------------- the stack
 
 /** What one host got; absent members are what its config does not ask for. */
@@ -180,6 +254,8 @@ export interface StackDeployment {
   /** By host name, every host of the config. */
   readonly hosts: Readonly<Record<string, HostResources>>;
   readonly targets: BackupTargets;
+  /** By cluster name, every Kubernetes cluster of the config. */
+  readonly clusters: Readonly<Record<string, OpenWebUICluster>>;
 }
 
 export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } = {}): StackDeployment {
@@ -193,7 +269,7 @@ export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } 
     const backupJobs = host.jobs.length > 0 ? deployBackupJobsOn(host, cfg, targets.resolvedTargetsFor(host.name), access.ssh, { dependsOn: access.dependsOn }) : undefined;
     hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs };
   }
-  return { hosts, targets };
+  return { hosts, targets, clusters: deployClusters(cfg, targets) };
 }
 
 /** A host's instance and snapshot policy as plain outputs: ids and addresses, nothing secret. */
@@ -227,6 +303,8 @@ export function stackOutputs(d: StackDeployment) {
     hostProtection,
     backupBuckets: Object.fromEntries(Object.entries(d.targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupFiles,
+    clusters: clusterOutputs(d.clusters),
+    openwebuiClusterSecretKeys: Object.fromEntries(Object.entries(d.clusters).map(([name, c]) => [name, pulumi.secret(c.secretKey)])),
   };
 }
 

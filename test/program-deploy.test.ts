@@ -87,7 +87,7 @@ describe("deployStack", () => {
   it("outputs name each host's instance, stack and backup files", async () => {
     const outputs = stackOutputs(deployStack(config({ provision: { aws: provision } })));
     await settled(outputs);
-    expect(Object.keys(outputs)).toEqual(["openwebui", "openwebuiSecretKeys", "hostProtection", "backupBuckets", "backupFiles"]);
+    expect(Object.keys(outputs)).toEqual(["openwebui", "openwebuiSecretKeys", "hostProtection", "backupBuckets", "backupFiles", "clusters", "openwebuiClusterSecretKeys"]);
     expect(Object.keys(outputs.hostProtection.web1).sort()).toEqual(["instanceId", "privateIp", "publicIp", "roleArn"]);
     expect(await promiseOf(outputs.openwebui.web1.url)).toBe("http://127.0.0.1:3000");
     expect(await pulumi.isSecret(outputs.backupFiles.web1)).toBe(true);
