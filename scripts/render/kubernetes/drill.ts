@@ -26,6 +26,10 @@ export const OPENWEBUI_DATA_DIR = "/app/backend/data";
 export const DRILL_TABLES = ["user", "chat", "file", "knowledge"] as const;
 
 const DRILL_COMPONENT = "restore-drill";
+
+/** Where the drill pod's volumes are mounted; the scripts read them from the environment. */
+export const DIRS = { WORK_DIR: "/work", SCRATCH_DIR: "/scratch", DRILL_DIR: "/drill" } as const;
+const dirEnv = Object.entries(DIRS).map(([name, value]) => ({ name, value }));
 const EXTERNAL_CLUSTER = "origin";
 
 /**
@@ -51,22 +55,22 @@ export function drillClusterManifest(ctx: PlanContext): K8sObject {
   };
 }
 
-/** Restores the newest snapshot of the file volume into /scratch and records it in /work/snapshot.json (restic image, sh). */
+/** Restores the newest snapshot of the file volume into $SCRATCH_DIR and records it in $WORK_DIR/snapshot.json (restic image, sh). */
 export const RESTORE_FILES_SCRIPT = `set -eu
-restic snapshots --json --path "$SNAPSHOT_PATH" latest > /work/snapshot.json
-id=$(grep -o '"id":"[0-9a-f]*"' /work/snapshot.json | head -n 1 | cut -d '"' -f 4)
+restic snapshots --json --path "$SNAPSHOT_PATH" latest > "$WORK_DIR/snapshot.json"
+id=$(grep -o '"id":"[0-9a-f]*"' "$WORK_DIR/snapshot.json" | head -n 1 | cut -d '"' -f 4)
 if [ -z "$id" ]; then
   echo "no snapshot of $SNAPSHOT_PATH in the repository" >&2
   exit 1
 fi
-restic restore "$id" --target /scratch
+restic restore "$id" --target "$SCRATCH_DIR"
 echo "restored file snapshot $id into the scratch volume"
 `;
 
-/** Lists the uploads in the bucket into /work/objects.txt, one key per line below the prefix (rclone image, sh). */
+/** Lists the uploads in the bucket into $WORK_DIR/objects.txt, one key per line below the prefix (rclone image, sh). */
 export const LIST_UPLOADS_SCRIPT = `set -eu
-rclone lsf --recursive --files-only ":s3:$BUCKET/$UPLOADS_PREFIX" > /work/objects.txt
-echo "listed $(wc -l < /work/objects.txt) uploads in s3://$BUCKET/$UPLOADS_PREFIX/"
+rclone lsf --recursive --files-only ":s3:$BUCKET/$UPLOADS_PREFIX" > "$WORK_DIR/objects.txt"
+echo "listed $(wc -l < "$WORK_DIR/objects.txt") uploads in s3://$BUCKET/$UPLOADS_PREFIX/"
 `;
 
 /** The drill itself (kubectl image: bash, kubectl, jq). */
@@ -122,7 +126,7 @@ on_exit() {
 # The time of the restored file snapshot, as RFC 3339 without fractions of a second.
 snapshot_time() {
   local t
-  t=$(jq -r '.[0].time // empty' /work/snapshot.json)
+  t=$(jq -r '.[0].time // empty' "$WORK_DIR/snapshot.json")
   [[ $t =~ ^([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2})(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$ ]] || die "cannot read the file snapshot's time: \${t:-none}"
   printf '%s%s\\n' "\${BASH_REMATCH[1]}" "\${BASH_REMATCH[3]}"
 }
@@ -132,7 +136,7 @@ create_drill_cluster() {
   jq --arg job "$JOB_NAME" --arg uid "$JOB_UID" --arg time "$1" '
     .metadata.ownerReferences = [{apiVersion: "batch/v1", kind: "Job", name: $job, uid: $uid}]
     | if $time == "" then . else .spec.bootstrap.recovery.recoveryTarget = {targetTime: $time} end' \\
-    /drill/cluster.json | kubectl create -f - >/dev/null
+    "$DRILL_DIR/cluster.json" | kubectl create -f - >/dev/null
 }
 
 check_tables() {
@@ -149,7 +153,7 @@ load_objects() {
   local key
   while IFS= read -r key; do
     OBJECTS[$key]=1
-  done </work/objects.txt
+  done <"$WORK_DIR/objects.txt"
 }
 
 # Whether the object a file row points at is there: in the restored volume, or in the bucket.
@@ -169,14 +173,14 @@ file_present() {
 check_files() {
   local id path checked=0 missing=0
   [[ $FILES_PROVIDER != s3 ]] || load_objects
-  query -z -0 -c 'SELECT id, path FROM file WHERE path IS NOT NULL ORDER BY id' >/work/files.list || die "cannot list the file table"
+  query -z -0 -c 'SELECT id, path FROM file WHERE path IS NOT NULL ORDER BY id' >"$WORK_DIR/files.list" || die "cannot list the file table"
   while IFS= read -r -d '' id && IFS= read -r -d '' path; do
     checked=$((checked + 1))
     if ! file_present "$path"; then
       missing=$((missing + 1))
       if ((missing <= 20)); then log "missing: file $id at $path"; fi
     fi
-  done </work/files.list
+  done <"$WORK_DIR/files.list"
   ((missing == 0)) || die "$missing of $checked files have no stored object"
   log "files ok: all $checked stored objects are present"
 }
@@ -223,12 +227,13 @@ function fileStepContainer(ctx: PlanContext): Record<string, unknown> {
         { name: "RESTIC_REPOSITORY", value: `s3:${ctx.endpoint}/${ctx.target.bucket}/${ctx.location("files")}` },
         secretEnv("RESTIC_PASSWORD", NAMES.resticSecret, NAMES.resticPasswordKey),
         ...readerEnv(ctx),
-        { name: "RESTIC_CACHE_DIR", value: "/work/restic-cache" },
+        { name: "RESTIC_CACHE_DIR", value: `${DIRS.WORK_DIR}/restic-cache` },
         { name: "SNAPSHOT_PATH", value: `${K8UP_DATA_PATH}/${NAMES.filesVolume}` },
+        ...dirEnv,
       ],
       volumeMounts: [
-        { name: "work", mountPath: "/work" },
-        { name: "scratch", mountPath: "/scratch" },
+        { name: "work", mountPath: DIRS.WORK_DIR },
+        { name: "scratch", mountPath: DIRS.SCRATCH_DIR },
       ],
     };
   }
@@ -244,8 +249,9 @@ function fileStepContainer(ctx: PlanContext): Record<string, unknown> {
       { name: "RCLONE_S3_ENDPOINT", value: ctx.endpoint },
       ...(ctx.target.region ? [secretEnv("RCLONE_S3_REGION", NAMES.readerSecret, NAMES.regionKey)] : []),
       ...readerEnv(ctx),
+      ...dirEnv,
     ],
-    volumeMounts: [{ name: "work", mountPath: "/work" }],
+    volumeMounts: [{ name: "work", mountPath: DIRS.WORK_DIR }],
   };
 }
 
@@ -367,7 +373,7 @@ export function drillObjects(ctx: PlanContext): DrillObjects {
                 {
                   name: "drill",
                   image: TOOL_IMAGES.kubectl,
-                  command: ["bash", "/drill/drill.sh"],
+                  command: ["bash", `${DIRS.DRILL_DIR}/drill.sh`],
                   env: [
                     { name: "JOB_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/job-name']" } } },
                     { name: "JOB_UID", valueFrom: { fieldRef: { fieldPath: "metadata.labels['batch.kubernetes.io/controller-uid']" } } },
@@ -377,14 +383,15 @@ export function drillObjects(ctx: PlanContext): DrillObjects {
                     { name: "READY_TIMEOUT", value: "2h" },
                     { name: "FILES_PROVIDER", value: files.provider },
                     { name: "OPENWEBUI_DATA_DIR", value: OPENWEBUI_DATA_DIR },
-                    { name: "RESTORED_DATA", value: `/scratch${K8UP_DATA_PATH}/${NAMES.filesVolume}` },
+                    { name: "RESTORED_DATA", value: `${DIRS.SCRATCH_DIR}${K8UP_DATA_PATH}/${NAMES.filesVolume}` },
+                    ...dirEnv,
                     { name: "BUCKET", value: ctx.target.bucket },
                     { name: "UPLOADS_PREFIX", value: ctx.location("uploads") },
                   ],
                   volumeMounts: [
-                    { name: "drill", mountPath: "/drill", readOnly: true },
-                    { name: "work", mountPath: "/work" },
-                    ...(files.provider === "pvc" ? [{ name: "scratch", mountPath: "/scratch", readOnly: true }] : []),
+                    { name: "drill", mountPath: DIRS.DRILL_DIR, readOnly: true },
+                    { name: "work", mountPath: DIRS.WORK_DIR },
+                    ...(files.provider === "pvc" ? [{ name: "scratch", mountPath: DIRS.SCRATCH_DIR, readOnly: true }] : []),
                   ],
                 },
               ],
