@@ -234,8 +234,9 @@ export function clusterOutputs(clusters: Record<string, OpenWebUICluster>) {
   return Object.fromEntries(
     Object.entries(clusters).map(([name, c]) => {
       const ow = c.plan.steps.find((s) => s.id === "openwebui");
-      const host = ow?.type === "chart" ? ((ow.values.ingress as { host?: string } | undefined)?.host ?? null) : null;
-      return [name, { namespace: c.namespace, url: host ? `https://${host}` : null, upgradeHash: c.plan.upgradeHash }];
+      const ingress = ow?.type === "chart" ? (ow.values.ingress as { enabled: boolean; host?: string; tls?: boolean }) : undefined;
+      const url = ingress?.enabled && ingress.host ? `${ingress.tls ? "https" : "http"}://${ingress.host}` : null;
+      return [name, { namespace: c.namespace, url, upgradeHash: c.plan.upgradeHash }];
     }),
   );
 }

@@ -231,6 +231,17 @@ describe("the restore drill", () => {
     expect(cron.jobTemplate.spec.ttlSecondsAfterFinished).toBeUndefined();
   });
 
+  it("only the containers that talk to the API get the ServiceAccount token", () => {
+    const tokenHolders = (podSpec: any) =>
+      [...(podSpec.initContainers ?? []), ...podSpec.containers].filter((c: any) => (c.volumeMounts ?? []).some((m: any) => m.mountPath === "/var/run/secrets/kubernetes.io/serviceaccount")).map((c: any) => c.name);
+    const drillPod = spec(objectOf(plan, "drill-cronjob")).jobTemplate.spec.template.spec;
+    expect(drillPod.automountServiceAccountToken).toBe(false);
+    expect(tokenHolders(drillPod)).toEqual(["drill"]);
+    const migratePod = spec(objectOf(plan, "migrate-job")).template.spec;
+    expect(migratePod.automountServiceAccountToken).toBe(false);
+    expect(tokenHolders(migratePod)).toEqual(["stop-open-webui"]);
+  });
+
   it("with files in S3 it lists the uploads with the reader key", () => {
     const s3 = planFor({});
     const list = containerIn(spec(objectOf(s3, "drill-cronjob")), "list-uploads");

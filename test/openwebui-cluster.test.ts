@@ -148,6 +148,8 @@ describe("OpenWebUICluster under mocks", () => {
     const outputs = stackOutputs(d);
     expect(await pulumi.isSecret(outputs.openwebuiClusterSecretKeys.prod)).toBe(true);
     expect(await promiseOf(outputs.openwebuiClusterSecretKeys.prod)).toBe("generated-webui-secret-key-0123456789abcdef");
+    expect(outputs.clusters.prod).toEqual({ namespace: "openwebui", url: null, upgradeHash: d.clusters.prod.plan.upgradeHash });
+    expect(JSON.stringify(outputs.clusters)).not.toContain("generated-webui-secret-key");
     const provider = registered.find((r) => r.type === "pulumi:providers:kubernetes")!;
     expect(unwrapInput(provider.inputs.kubeconfig).secret).toBe(true);
     for (const r of registered.filter((x) => x.type === "kubernetes:core/v1:Secret")) {

@@ -15,7 +15,7 @@
  * nothing.
  */
 import { PlanContext } from "./context";
-import { DATABASE, K8sObject, NAMES, commonLabels } from "./objects";
+import { API_ACCESS_MOUNT, API_ACCESS_VOLUME, DATABASE, K8sObject, NAMES, commonLabels } from "./objects";
 import { BARMAN_CLOUD_PLUGIN, POSTGRES_IMAGE, TOOL_IMAGES } from "./versions";
 
 /** Where k8up mounts a volume when it backs it up, and so where its files sit in a snapshot. */
@@ -366,7 +366,8 @@ export function drillObjects(ctx: PlanContext): DrillObjects {
             metadata: { labels },
             spec: {
               serviceAccountName: NAMES.drill,
-              automountServiceAccountToken: true,
+              // Only the drill container talks to the API; restic and rclone never hold the token.
+              automountServiceAccountToken: false,
               restartPolicy: "Never",
               initContainers: [fileStepContainer(ctx)],
               containers: [
@@ -392,10 +393,11 @@ export function drillObjects(ctx: PlanContext): DrillObjects {
                     { name: "drill", mountPath: DIRS.DRILL_DIR, readOnly: true },
                     { name: "work", mountPath: DIRS.WORK_DIR },
                     ...(files.provider === "pvc" ? [{ name: "scratch", mountPath: DIRS.SCRATCH_DIR, readOnly: true }] : []),
+                    API_ACCESS_MOUNT,
                   ],
                 },
               ],
-              volumes: [{ name: "drill", configMap: { name: NAMES.drill } }, { name: "work", emptyDir: {} }, ...scratch],
+              volumes: [{ name: "drill", configMap: { name: NAMES.drill } }, { name: "work", emptyDir: {} }, ...scratch, API_ACCESS_VOLUME],
             },
           },
         },

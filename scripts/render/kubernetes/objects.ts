@@ -96,3 +96,20 @@ export function checkOrder(steps: readonly PlanStep[]): void {
     seen.add(s.id);
   }
 }
+
+/**
+ * The ServiceAccount token as a volume, for the one container that talks to the API: pods set
+ * `automountServiceAccountToken: false` so their other containers (Open WebUI, restic, rclone)
+ * never hold it. Mounted where kubectl's in-cluster config looks for it.
+ */
+export const API_ACCESS_VOLUME = {
+  name: "kube-api-access",
+  projected: {
+    sources: [
+      { serviceAccountToken: { path: "token", expirationSeconds: 3600 } },
+      { configMap: { name: "kube-root-ca.crt", items: [{ key: "ca.crt", path: "ca.crt" }] } },
+      { downwardAPI: { items: [{ path: "namespace", fieldRef: { fieldPath: "metadata.namespace" } }] } },
+    ],
+  },
+} as const;
+export const API_ACCESS_MOUNT = { name: API_ACCESS_VOLUME.name, mountPath: "/var/run/secrets/kubernetes.io/serviceaccount", readOnly: true } as const;

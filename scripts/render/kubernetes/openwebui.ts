@@ -10,7 +10,7 @@
  */
 import { PlanContext } from "./context";
 import { upgradeAnnotations } from "./database";
-import { K8sObject, NAMES, awaitAnnotations, commonLabels } from "./objects";
+import { API_ACCESS_MOUNT, API_ACCESS_VOLUME, K8sObject, NAMES, awaitAnnotations, commonLabels } from "./objects";
 import { ref } from "./refs";
 import { OPENWEBUI_CHART, OPENWEBUI_IMAGE_REPOSITORY, TOOL_IMAGES } from "./versions";
 
@@ -165,7 +165,8 @@ export function migrateObjects(ctx: PlanContext): { serviceAccount: K8sObject; r
         metadata: { labels: commonLabels(ctx.cluster.name, "openwebui-migrate") },
         spec: {
           serviceAccountName: NAMES.migrate,
-          automountServiceAccountToken: true,
+          // Only the container that scales the Deployment gets the token, not Open WebUI.
+          automountServiceAccountToken: false,
           restartPolicy: "Never",
           initContainers: [
             {
@@ -176,6 +177,7 @@ export function migrateObjects(ctx: PlanContext): { serviceAccount: K8sObject; r
                 { name: "DEPLOYMENT", value: NAMES.openwebui },
                 { name: "POD_SELECTOR", value: OPENWEBUI_POD_SELECTOR },
               ],
+              volumeMounts: [API_ACCESS_MOUNT],
             },
           ],
           containers: [
@@ -188,7 +190,7 @@ export function migrateObjects(ctx: PlanContext): { serviceAccount: K8sObject; r
               volumeMounts: [{ name: "data", mountPath: "/app/backend/data" }],
             },
           ],
-          volumes: [{ name: "data", emptyDir: {} }],
+          volumes: [{ name: "data", emptyDir: {} }, API_ACCESS_VOLUME],
         },
       },
     },
