@@ -30,3 +30,10 @@ export const backupBuckets = outputs.backupBuckets;
 export const resticPasswords = outputs.resticPasswords;
 /** Per host: hash of the installed backup files (secret: it covers credentials). */
 export const backupFiles = outputs.backupFiles;
+/** Per Kubernetes cluster: namespace, URL (with an Ingress) and the hash naming the current version's pre-upgrade backups. */
+export const clusters = outputs.clusters;
+/**
+ * Per Kubernetes cluster: WEBUI_SECRET_KEY (secret). A restore elsewhere needs it:
+ * `pulumi stack output --show-secrets openwebuiClusterSecretKeys`.
+ */
+export const openwebuiClusterSecretKeys = outputs.openwebuiClusterSecretKeys;

@@ -9,6 +9,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { MANAGED_DEFAULTS } from "../config/targets";
+import type { KeyAccess } from "../scripts/render/kubernetes/keys";
 import { BackupLocation, deletePrefixes } from "./backup-access";
 
 /** Lifecycle settings, applied to every job location in the bucket. */
@@ -46,6 +47,11 @@ export interface S3BackupBucketArgs {
    * only that prefix, and a lifecycle rule like the backups' (no expiry of current files).
    */
   readonly fileStores?: Readonly<Record<string, string>>;
+  /**
+   * Keys that are not a host's (a Kubernetes cluster's writer, reader, …), by name: each gets an IAM
+   * user limited to its prefixes (`s3PolicyForKey`). Their prefixes get the bucket's lifecycle rules.
+   */
+  readonly keys?: Readonly<Record<string, KeyAccess>>;
 }
 
 /** A host's S3 credentials; the secret is a Pulumi secret. */
@@ -127,6 +133,34 @@ export function s3FileStorePolicy(args: S3FileStorePolicyArgs): PolicyDocument {
   ];
   if (args.kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: args.kmsKeyArn });
   return { Version: "2012-10-17", Statement: statements };
+}
+
+/**
+ * The inline policy of a key that is not a host's: list and read under its read prefixes, write
+ * and delete (current objects only: never s3:DeleteObjectVersion) under the prefixes it names.
+ */
+export function s3PolicyForKey(bucketArn: string, access: KeyAccess, kmsKeyArn?: string): PolicyDocument {
+  const trim = (p: string) => p.replace(/\/+$/, "");
+  const read = unique(access.read.map(trim)).sort();
+  if (read.length === 0) throw new Error("s3PolicyForKey: the key reads no prefix in this bucket");
+  const objects = (prefixes: readonly string[]) => unique(prefixes.map(trim)).sort().map((p) => `${bucketArn}/${p}/*`);
+  const statements: PolicyStatement[] = [
+    { Sid: "ListOwnPrefixes", Effect: "Allow", Action: ["s3:ListBucket"], Resource: bucketArn, Condition: { StringLike: { "s3:prefix": read.flatMap((p) => [p, `${p}/*`]) } } },
+    { Sid: "FindBucketRegion", Effect: "Allow", Action: ["s3:GetBucketLocation"], Resource: bucketArn },
+    { Sid: "ReadOwnObjects", Effect: "Allow", Action: ["s3:GetObject"], Resource: objects(access.read) },
+  ];
+  if (access.write.length > 0) statements.push({ Sid: "WriteOwnObjects", Effect: "Allow", Action: ["s3:PutObject"], Resource: objects(access.write) });
+  if (access.delete.length > 0) statements.push({ Sid: "DeleteCurrentObjects", Effect: "Allow", Action: ["s3:DeleteObject"], Resource: objects(access.delete) });
+  if (kmsKeyArn) statements.push({ Sid: "UseBucketKey", Effect: "Allow", Action: ["kms:Decrypt", "kms:GenerateDataKey"], Resource: kmsKeyArn });
+  return { Version: "2012-10-17", Statement: statements };
+}
+
+/** A key's written prefixes as lifecycle locations: never expired as current objects, like a restic repository. */
+export function keyLifecycleLocations(keys: Readonly<Record<string, KeyAccess>>): BackupLocation[] {
+  const prefixes = unique(Object.values(keys).flatMap((k) => k.write.map((p) => p.replace(/\/+$/, ""))));
+  // Nested prefixes (a repository's locks/) are covered by their parent's rule.
+  const top = prefixes.filter((p) => !prefixes.some((q) => q !== p && p.startsWith(`${q}/`))).sort();
+  return top.map((location) => ({ location, method: "restic", retention: {} }));
 }
 
 /** The bucket policy: refuse every request that does not use TLS. */
@@ -221,6 +255,8 @@ export class S3BackupBucket extends pulumi.ComponentResource {
   public readonly credentials: Readonly<Record<string, S3HostCredentials>>;
   /** Per host name with a file store here: Open WebUI's key to its file prefix; `secretAccessKey` is secret. */
   public readonly fileStoreCredentials: Readonly<Record<string, S3HostCredentials>>;
+  /** Per key name (`S3BackupBucketArgs.keys`): its access key; `secretAccessKey` is secret. */
+  public readonly keyCredentials: Readonly<Record<string, S3HostCredentials>>;
 
   constructor(name: string, args: S3BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("openwebui:aws:S3BackupBucket", name, {}, opts);
@@ -257,7 +293,7 @@ export class S3BackupBucket extends pulumi.ComponentResource {
       { bucket: bucket.id, region, policy: bucket.arn.apply((arn) => JSON.stringify(s3TlsOnlyPolicy(arn))) },
       { parent: this, dependsOn: [publicAccess] },
     );
-    const allLocations = Object.values(args.hosts).flat();
+    const allLocations = [...Object.values(args.hosts).flat(), ...keyLifecycleLocations(args.keys ?? {})];
     const filePrefixes = Object.values(args.fileStores ?? {});
     // A bucket that holds only Open WebUI's files gets their rules, not the bucket-wide backup rule.
     const backupRules = allLocations.length > 0 || filePrefixes.length === 0 ? s3LifecycleRules(allLocations, args.lifecycle) : [];
@@ -307,11 +343,24 @@ export class S3BackupBucket extends pulumi.ComponentResource {
       fileStoreCredentials[hostName] = { accessKeyId: key.id, secretAccessKey: pulumi.secret(key.secret) };
     }
 
+    const keyCredentials: Record<string, S3HostCredentials> = {};
+    for (const [keyName, access] of Object.entries(args.keys ?? {})) {
+      const user = new aws.iam.User(`${name}-key-${keyName}`, { path: "/openwebui-backup/", tags: { "openwebui:key": keyName } }, parent);
+      new aws.iam.UserPolicy(
+        `${name}-key-${keyName}`,
+        { user: user.name, policy: pulumi.all([bucket.arn, args.kmsKeyArn]).apply(([bucketArn, kmsKeyArn]) => JSON.stringify(s3PolicyForKey(bucketArn, access, kmsKeyArn))) },
+        parent,
+      );
+      const key = new aws.iam.AccessKey(`${name}-key-${keyName}`, { user: user.name }, parent);
+      keyCredentials[keyName] = { accessKeyId: key.id, secretAccessKey: pulumi.secret(key.secret) };
+    }
+
     this.bucketName = bucket.bucket;
     this.bucketArn = bucket.arn;
     this.region = bucket.region;
     this.credentials = credentials;
     this.fileStoreCredentials = fileStoreCredentials;
+    this.keyCredentials = keyCredentials;
     this.registerOutputs({ bucketName: this.bucketName, bucketArn: this.bucketArn, region: this.region });
   }
 }

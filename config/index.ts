@@ -6,6 +6,7 @@
 import { ConfigError, ConfigProblem, formatPath } from "./problems";
 import { StackConfig, stackConfigSchema } from "./schema";
 import { databaseProblems } from "./rules/database";
+import { clusterProblems } from "./rules/clusters";
 import { hostAwsProblems } from "./rules/host-aws";
 import { jobProblems } from "./rules/jobs";
 import { openwebuiProblems } from "./rules/openwebui";
@@ -39,6 +40,7 @@ function crossFieldProblems(cfg: StackConfig): ConfigProblem[] {
     ...scheduleProblems(cfg),
     ...retentionAgreementProblems(cfg),
     ...preUpgradeProblems(cfg),
+    ...clusterProblems(cfg),
   ];
   // One message per field is enough: the restic password rule fires once per job otherwise.
   return problems.filter((p, i) => problems.findIndex((q) => q.path === p.path && q.message.split(" because")[0] === p.message.split(" because")[0]) === i);

@@ -1,6 +1,7 @@
 /**
  * The one config model: what users write under `openwebui:` in `Pulumi.<stack>.yaml`, composed
- * from the schemas of each area (targets, jobs, scheduling, the Open WebUI stack, AWS hosts).
+ * from the schemas of each area (targets, jobs, scheduling, the Open WebUI stack, AWS hosts,
+ * Kubernetes clusters).
  *
  * `index.ts` (through `pulumi.Config`) and the render CLI (through the YAML file) both
  * parse with `parseStackConfig`, so a bad value fails the same way in both places.
@@ -15,6 +16,7 @@ import { hostDatabaseSchema } from "./database";
 import { openwebuiServiceSchema, resolveHostData, stackHostDatabase } from "./openwebui-service";
 import { hostProvisionSchema, hostSnapshotsSchema } from "./host-aws";
 import { hostScheduleShape } from "./schedule";
+import { clusterSchema } from "./clusters";
 
 /** The method and consistency lists belong to the model as much as their types below do. */
 export { CONSISTENCY_MODES, JOB_METHODS } from "./jobs";
@@ -79,7 +81,13 @@ export const notifySchema = strictObject({
 /** Keys under the `openwebui:` namespace, without the namespace. */
 export const stackConfigSchema = strictObject({
   targets: z.record(z.string(), targetSchema).default({}),
-  hosts: z.array(hostSchema).min(1, { message: "needs at least one host" }),
+  /** At least one host or cluster (rules/clusters.ts). */
+  hosts: z.array(hostSchema).default([]),
+  /** Kubernetes clusters running Open WebUI from its Helm chart: config/clusters.ts. */
+  clusters: z
+    .array(clusterSchema)
+    .default([])
+    .describe("Kubernetes clusters running Open WebUI from its official Helm chart, with CloudNativePG, k8up, pre-upgrade backups and a restore drill (docs/kubernetes.md)."),
   notify: notifySchema.default({}),
   /** One password for every host without its own (`hosts[].resticPassword`); absent: generated per host. */
   resticPassword: secretString.optional(),
@@ -88,6 +96,7 @@ export const stackConfigSchema = strictObject({
 export type StackConfig = z.infer<typeof stackConfigSchema>;
 export type HostConfig = z.infer<typeof hostSchema>;
 export type JobConfig = z.infer<typeof jobSchema>;
+export type { ClusterConfig, ClusterFilesConfig } from "./clusters";
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type S3TargetConfig = z.infer<typeof s3TargetSchema>;
 export type B2TargetConfig = z.infer<typeof b2TargetSchema>;

@@ -10,6 +10,8 @@
  *   hosts[].snapshots.aws ──► HostSnapshotPolicy (DLM)
  *   targets.*.managed ──► S3/B2 buckets + a key per host ──────────────► BackupJobs (env file, secret)
  *   hosts with restic jobs ──► a restic password per host (generated unless configured) ──► BackupJobs
+ *                       └─ + a writer, reader (and files) key per cluster ─► OpenWebUICluster
+ *   clusters[] ──► OpenWebUICluster (Kubernetes provider, operators, CloudNativePG, k8up, the chart)
  *
  * `index.ts` calls `deployStack` and exports `stackOutputs`. The `deploy…` functions at the end
  * run one of the per-host steps for every host, so the component tests can drive each alone.
@@ -17,13 +19,15 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_OPENWEBUI_PORT, OpenWebUIServiceConfig } from "../config/openwebui-service";
-import type { HostConfig, StackConfig } from "../config/schema";
+import type { ClusterConfig, HostConfig, StackConfig } from "../config/schema";
+import { ClusterKeyRole, KeyAccess, clusterKeyAccess, clusterKeyName } from "../scripts/render/kubernetes/keys";
 import type { ResolvedObjectStorage, ResolvedTarget } from "../scripts/render/types";
 import { B2BackupBucket } from "../components/b2-backup-bucket";
 import { BackupJobs, BackupJobsConnection } from "../components/backup-jobs";
 import { Ec2Host, SSH_PORT } from "../components/ec2-host";
 import { HostSnapshotPolicy, snapshotTargetTags } from "../components/host-snapshots";
 import { fileStoresOnTarget, hostLocationsOnTarget, resolvedObjectStorage, resolvedTarget } from "../components/managed-targets";
+import { ClusterS3Key, OpenWebUICluster } from "../components/openwebui-cluster";
 import { OpenWebUIStack } from "../components/openwebui-stack";
 import { PreUpgradeBackup } from "../components/pre-upgrade-backup";
 import { preUpgradeJob } from "../config/pre-upgrade";
@@ -165,6 +169,17 @@ export interface BackupTargets {
   objectStorageFor(hostName: string): pulumi.Output<ResolvedObjectStorage> | undefined;
 }
 
+/** The keys the clusters backing up to managed target `targetName` get on its bucket, by key name. */
+export function clusterKeysOnTarget(cfg: StackConfig, targetName: string): Record<string, KeyAccess> {
+  const t = cfg.targets[targetName];
+  if (t?.type !== "s3" || !t.managed) return {};
+  const keys: Record<string, KeyAccess> = {};
+  for (const cluster of cfg.clusters.filter((c) => c.backup.target === targetName)) {
+    for (const [role, access] of Object.entries(clusterKeyAccess(cluster, { prefix: t.prefix, managed: true }))) keys[clusterKeyName(cluster.name, role as ClusterKeyRole)] = access;
+  }
+  return keys;
+}
+
 /** Creates the managed targets' buckets and keys (named after the target, children of `opts.parent` if given). */
 export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentResourceOptions): BackupTargets {
   const buckets: Record<string, S3BackupBucket | B2BackupBucket> = {};
@@ -181,6 +196,7 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
           kmsKeyArn: m.kmsKeyArn,
           hosts: hostLocationsOnTarget(cfg, tname),
           fileStores: fileStoresOnTarget(cfg, tname),
+          keys: clusterKeysOnTarget(cfg, tname),
         },
         opts,
       );
@@ -205,6 +221,58 @@ export function deployBackupTargets(cfg: StackConfig, opts?: pulumi.ComponentRes
       return resolvedObjectStorage(cfg, host, target === undefined ? undefined : buckets[target]);
     },
   };
+}
+
+// ---------------------------------------------------------------- Kubernetes clusters
+
+/** One cluster on its backup target: a managed bucket's name, region and the cluster's own keys, or the target as configured. */
+function deployCluster(cfg: StackConfig, cluster: ClusterConfig, targets: BackupTargets, opts?: pulumi.ComponentResourceOptions): OpenWebUICluster {
+  const t = cfg.targets[cluster.backup.target];
+  if (t?.type !== "s3") throw new Error(`cluster ${cluster.name}: backup.target "${cluster.backup.target}" is not an s3 target (parseStackConfig refuses this)`);
+  const bucket = targets.buckets[cluster.backup.target];
+  const resticPassword = cfg.resticPassword === undefined ? undefined : pulumi.secret(cfg.resticPassword);
+  if (bucket instanceof S3BackupBucket) {
+    const key = (role: ClusterKeyRole): ClusterS3Key | undefined => bucket.keyCredentials[clusterKeyName(cluster.name, role)];
+    return new OpenWebUICluster(
+      `cluster-${cluster.name}`,
+      {
+        cluster,
+        target: { name: cluster.backup.target, managed: true, bucket: bucket.bucketName, region: t.region ?? bucket.region, prefix: t.prefix },
+        keys: { writer: key("writer")!, reader: key("reader")!, files: key("files") },
+        resticPassword,
+      },
+      opts,
+    );
+  }
+  // Unmanaged: the one configured key serves every role (config/rules/clusters.ts refuses pruning with it).
+  const configured: ClusterS3Key = { accessKeyId: pulumi.secret(t.accessKeyId!), secretAccessKey: pulumi.secret(t.secretAccessKey!) };
+  return new OpenWebUICluster(
+    `cluster-${cluster.name}`,
+    {
+      cluster,
+      target: { name: cluster.backup.target, managed: false, bucket: t.bucket!, region: t.region, endpoint: t.endpoint, prefix: t.prefix },
+      keys: { writer: configured, reader: configured, files: cluster.files.provider === "s3" ? configured : undefined },
+      resticPassword,
+    },
+    opts,
+  );
+}
+
+/** An `OpenWebUICluster` per `clusters[]` entry, by cluster name; `targets` holds the managed buckets. */
+export function deployClusters(cfg: StackConfig, targets: BackupTargets, opts?: pulumi.ComponentResourceOptions): Record<string, OpenWebUICluster> {
+  return Object.fromEntries(cfg.clusters.map((c) => [c.name, deployCluster(cfg, c, targets, opts)]));
+}
+
+/** Per cluster: its namespace and the Open WebUI URL when it has an Ingress; nothing secret. */
+export function clusterOutputs(clusters: Record<string, OpenWebUICluster>) {
+  return Object.fromEntries(
+    Object.entries(clusters).map(([name, c]) => {
+      const ow = c.plan.steps.find((s) => s.id === "openwebui");
+      const ingress = ow?.type === "chart" ? (ow.values.ingress as { enabled: boolean; host?: string; tls?: boolean }) : undefined;
+      const url = ingress?.enabled && ingress.host ? `${ingress.tls ? "https" : "http"}://${ingress.host}` : null;
+      return [name, { namespace: c.namespace, url, upgradeHash: c.plan.upgradeHash }];
+    }),
+  );
 }
 
 // ---------------------------------------------------------------- the stack
@@ -232,6 +300,8 @@ export interface StackDeployment {
   readonly targets: BackupTargets;
   /** Per host with restic jobs: its restic password, a secret (for disaster recovery). */
   readonly resticPasswords: Readonly<Record<string, pulumi.Output<string>>>;
+  /** By cluster name, every Kubernetes cluster of the config. */
+  readonly clusters: Readonly<Record<string, OpenWebUICluster>>;
 }
 
 export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } = {}): StackDeployment {
@@ -267,7 +337,7 @@ export function deployStack(cfg: StackConfig, opts: { readonly stack?: string } 
     }
     hosts[host.name] = { ec2, snapshotPolicy, openwebui, backupJobs, preUpgradeBackup };
   }
-  return { hosts, targets, resticPasswords };
+  return { hosts, targets, resticPasswords, clusters: deployClusters(cfg, targets) };
 }
 
 /** A host's instance and snapshot policy as plain outputs: ids and addresses, nothing secret. */
@@ -305,6 +375,8 @@ export function stackOutputs(d: StackDeployment) {
     backupBuckets: Object.fromEntries(Object.entries(d.targets.buckets).map(([name, b]) => [name, b.bucketName])),
     backupFiles,
     resticPasswords: d.resticPasswords,
+    clusters: clusterOutputs(d.clusters),
+    openwebuiClusterSecretKeys: Object.fromEntries(Object.entries(d.clusters).map(([name, c]) => [name, pulumi.secret(c.secretKey)])),
   };
 }
 

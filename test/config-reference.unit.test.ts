@@ -34,7 +34,9 @@ describe("config reference", () => {
 
   it("shows types, defaults and what is required as the schema says", () => {
     const row = (key: string) => rows.find((r) => rowKey(r) === key)!;
-    expect(row("hosts")).toMatchObject({ type: "list of objects", required: true });
+    expect(row("hosts")).toMatchObject({ type: "list of objects", required: false });
+    expect(row("clusters[].files.accessMode (provider: pvc)")).toMatchObject({ type: '"ReadWriteOnce" | "ReadWriteMany"', default: '"ReadWriteOnce"' });
+    expect(row("clusters[].backup.target")).toMatchObject({ type: "string", required: true });
     expect(row("hosts[].name")).toMatchObject({ type: "string", required: true, default: "" });
     expect(row("hosts[].openwebui.port")).toMatchObject({ type: "integer", required: false, default: "3000" });
     expect(row("hosts[].openwebui.bindAddress").default).toBe('"127.0.0.1"');

@@ -87,7 +87,7 @@ describe("deployStack", () => {
   it("outputs name each host's instance, stack and backup files", async () => {
     const outputs = stackOutputs(deployStack(config({ provision: { aws: provision } })));
     await settled(outputs);
-    expect(Object.keys(outputs)).toEqual(["openwebui", "openwebuiSecretKeys", "openwebuiDatabasePasswords", "hostProtection", "backupBuckets", "backupFiles", "resticPasswords"]);
+    expect(Object.keys(outputs)).toEqual(["openwebui", "openwebuiSecretKeys", "openwebuiDatabasePasswords", "hostProtection", "backupBuckets", "backupFiles", "resticPasswords", "clusters", "openwebuiClusterSecretKeys"]);
     for (const password of Object.values(outputs.resticPasswords)) expect(await pulumi.isSecret(password)).toBe(true);
     expect(Object.keys(outputs.hostProtection.web1).sort()).toEqual(["instanceId", "privateIp", "publicIp", "roleArn"]);
     expect(await promiseOf(outputs.openwebui.web1.url)).toBe("http://127.0.0.1:3000");

@@ -96,7 +96,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   "targets.<name>.type (type: local)": "A directory on the host: a second disk or a mounted NAS.",
   "targets.<name>.path (type: local)": "Absolute path; each job writes under `<path>/<host>/<job>`.",
 
-  hosts: "The Docker hosts: what runs on each and how it is backed up. At least one.",
+  hosts: "The Docker hosts: what runs on each and how it is backed up. At least one host or cluster.",
   "hosts[].name": "Host name (lowercase letters, digits, '-'); used in unit names, remote paths and resource names.",
   "hosts[].data": "What the backups read: `{ dir: /path }` or `{ volume: name }`. Optional when `openwebui` is set (derived from `openwebui.data`).",
   "hosts[].data.dir": "Absolute path of Open WebUI's data directory on the host.",
@@ -270,8 +270,9 @@ export function referenceRows(schema: JsonSchema = z.toJSONSchema(stackConfigSch
     if (members) {
       for (const m of members) {
         if (m.type !== "object") continue;
-        const tag = m.properties?.type?.const;
-        children(m, at, tag !== undefined ? `type: ${String(tag)}` : when);
+        // The variant's discriminator: its first key with a constant value (`type: s3`, `provider: pvc`).
+        const tag = Object.entries(m.properties ?? {}).find(([, p]) => p.const !== undefined);
+        children(m, at, tag ? `${tag[0]}: ${String(tag[1].const)}` : when);
       }
       return;
     }
