@@ -3,14 +3,35 @@
 # schema_revision <webui.db>: the Alembic revision Open WebUI migrated to, or for older
 # releases the last peewee migration (prefixed "peewee:"); empty when neither is there.
 schema_revision() {
+  [[ -f "$1" ]] || return 0
+  schema_revision_of "$1"
+}
+
+# schema_revision_of <sqlite3 file name or URI>
+schema_revision_of() {
   local db=$1 rev=""
-  [[ -f "$db" ]] || return 0
   rev=$(sqlite3 -readonly "$db" 'SELECT version_num FROM alembic_version LIMIT 1;' 2>/dev/null) || rev=""
   if [[ -z "$rev" ]]; then
     rev=$(sqlite3 -readonly "$db" 'SELECT name FROM migratehistory ORDER BY id DESC LIMIT 1;' 2>/dev/null) || rev=""
     [[ -z "$rev" ]] || rev="peewee:$rev"
   fi
   printf '%s' "$rev"
+}
+
+# live_schema_revision <webui.db>: schema_revision of a database Open WebUI may have open,
+# without leaving a -wal or -shm file beside it. With no -wal file everything is in the database
+# file, and an immutable read sees it all; with one, a normal reader creates nothing new.
+live_schema_revision() {
+  local db=$1 uri
+  [[ -f "$db" ]] || return 0
+  if [[ -e "$db-wal" ]]; then
+    schema_revision_of "$db"
+    return 0
+  fi
+  uri=${db//%/%25}
+  uri=${uri//\?/%3f}
+  uri=${uri//#/%23}
+  schema_revision_of "file:$uri?immutable=1"
 }
 
 # chroma_version <chroma.sqlite3>: Chroma records no release, but its migrations table

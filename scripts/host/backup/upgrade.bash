@@ -307,7 +307,7 @@ guard_backup_version() {
   backed_rev=$(manifest_field "$manifest" schemaRevision)
   running=$(openwebui_image)
   running=${running%%$'\t'*}
-  live_rev=$(schema_revision "$live/webui.db")
+  live_rev=$(live_schema_revision "$live/webui.db")
   bv=$(image_version "$backed")
   rv=$(image_version "$running")
   if [[ -n "$bv" && -n "$rv" ]]; then
