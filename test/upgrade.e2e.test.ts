@@ -341,7 +341,7 @@ describe("pre-upgrade edge cases", () => {
 
     const r = await sandbox.run(["rollback", "nightly"]);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/the restored copy fails integrity_check; the live data was not touched/);
+    expect(r.stderr).toMatch(/the restored copy (fails integrity_check|does not match the backup's recorded sha256); the live data was not touched/);
     expect(r.stderr).toMatch(/rollback FAILED \(exit 1\); container open-webui is left stopped/);
     expect(r.stdout).not.toMatch(/Rolled back/);
     expect(treeHashes(sandbox.dataDir, isDatabaseFile)).toEqual(migrated);
