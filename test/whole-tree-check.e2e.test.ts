@@ -465,7 +465,7 @@ describe("hashing without re-reading", () => {
 rc=0
 /usr/bin/rsync "$@" || rc=$?
 # A dry run (staging's space estimate) copies nothing: the write waits for a real copy.
-if [[ -e "$RSYNC_SHIM_ARMED" && " $* " != *" --dry-run "* ]]; then
+if [[ -e "$RSYNC_SHIM_ARMED" && " $* " != *" --dry-run "* && " $* " != *" -n "* ]]; then
   rm -f -- "$RSYNC_SHIM_ARMED"
   printf 'written after the copy was taken' >>"$RSYNC_SHIM_SOURCE_WRITE"
 fi
