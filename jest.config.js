@@ -23,5 +23,8 @@ module.exports = {
   // End-to-end tests start real tools, so tests get a generous timeout. A global option:
   // jest ignores it inside a project.
   testTimeout: 120000,
+  // Every test's temporary files under one directory, removed when the run ends.
+  globalSetup: "<rootDir>/test/support/temp-root-setup.ts",
+  globalTeardown: "<rootDir>/test/support/temp-root-teardown.ts",
   projects: [tier("unit"), tier("artifact", preflight("artifact")), tier("e2e", preflight("e2e"))],
 };

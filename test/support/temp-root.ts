@@ -1,0 +1,21 @@
+/**
+ * One temporary directory for the whole test run: TMPDIR points into it, so every mkdtemp of a
+ * test, and every mktemp of a script a test runs, lands there; the teardown removes it. A test
+ * that forgets to clean up, or dies before it can, leaves nothing behind in the system's /tmp.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const VARIABLE = "OPENWEBUI_TEST_TMP_ROOT";
+
+export async function setup(): Promise<void> {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "openwebui-tests-"));
+  process.env[VARIABLE] = root;
+  process.env.TMPDIR = root;
+}
+
+export async function teardown(): Promise<void> {
+  const root = process.env[VARIABLE];
+  if (root && path.basename(root).startsWith("openwebui-tests-")) fs.rmSync(root, { recursive: true, force: true });
+}
