@@ -47,6 +47,14 @@ remember_manifest() {
   mv -f -- "$tmp" "$(last_manifest)"
 }
 
+# reset_shrink_references <manifest>: after an in-place restore the data is the backup's, so the
+# restoring job's shrink check compares with that backup from now on (a rollback shrinks the
+# data on purpose), and the other jobs' references, taken of data that is gone, are dropped.
+reset_shrink_references() {
+  rm -f -- "$OWB_STATE_DIR/manifests/"*.json
+  JOB=${RJ_JOB:-$JOB} remember_manifest "$1"
+}
+
 # shipped_manifest <stage dir> <first target>: the manifest of what this run backed up: the
 # staged one, or for a pull the newest snapshot it holds.
 shipped_manifest() {

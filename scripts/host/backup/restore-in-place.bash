@@ -312,6 +312,7 @@ restore_settle() {
     swapped)
       if check_databases "$RJ_DATA" require; then
         restore_start_containers
+        reset_shrink_references "$RJ_INCOMING.manifest.json"
         rm -f -- "$RJ_INCOMING.manifest.json" "$RJ_INCOMING.$HASHES"
         journal_done
         log "restored $RJ_SNAPSHOT from $RJ_TARGET into $RJ_DATA; the previous data is kept in $RJ_SAFETY"
