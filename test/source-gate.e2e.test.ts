@@ -277,7 +277,7 @@ describe("method pull applies the gate to what it pulls", () => {
     fs.rmSync(path.join(broken, "data", "webui.db"));
     const noDb = await puller.run(["run", "from-web1"]);
     expect(noDb.code).not.toBe(0);
-    expect(noDb.stderr).toMatch(/refused: nas: open-webui-backup-20240503T030000Z on the source has no data\/webui\.db/);
+    expect(noDb.stderr).toMatch(/refused: nas: open-webui-backup-20240503T030000Z on the source has no database \(data\/webui\.db, or a PostgreSQL dump\)/);
     expect(fs.readdirSync(pullRoot())).toEqual(["open-webui-backup-20240501T030000Z"]);
     const restored = path.join(puller.root, "restored");
     await puller.ok(["restore", "from-web1", "--to", restored]);

@@ -150,7 +150,11 @@ list_pre_upgrade() {
   mkdir -p -- "$OWB_STAGING_DIR"
   dir=$(mktemp -d "$OWB_STAGING_DIR/list-$JOB.XXXXXX")
   CLEANUP_DIRS+=("$dir")
-  listing=$(pre_upgrade_backups "$t" "$dir") || die "$t: could not list the pre-upgrade backups of job $JOB"
+  # The backups are listed above already: not knowing which are pre-upgrade ones is a warning.
+  if ! listing=$(pre_upgrade_backups "$t" "$dir"); then
+    log "warning: $t: could not tell which backups are pre-upgrade ones (see above)"
+    return 0
+  fi
   [[ -n "$listing" ]] || return 0
   printf '\npre-upgrade backups on %s (rollback restores the newest):\n' "$t"
   while read -r name; do
