@@ -93,7 +93,8 @@ describe("B2, host key without deleteFiles", () => {
 
     fs.rmSync(path.join(sandbox.dataDir, "uploads", "big.bin"));
     // A stray hard-delete switch in the environment changes nothing: the env file's remote says hide.
-    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z"), RCLONE_B2_HARD_DELETE: "true" });
+    // The big upload is removed on purpose: past the source gate's shrink limit.
+    await sandbox.ok(["run", "nightly", "--allow-shrink"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z"), RCLONE_B2_HARD_DELETE: "true" });
     expect((await sandbox.ok(["list", "nightly"])).stdout).toMatch(/1 snapshots/);
     const restored = path.join(sandbox.root, "restored");
     await sandbox.ok(["restore", "nightly", "--to", restored]);
@@ -141,7 +142,8 @@ describe("B2, host key without deleteFiles", () => {
     install(sandbox, "sync", bucket, key);
     await sandbox.ok(["run", "nightly"]);
     fs.rmSync(path.join(sandbox.dataDir, "uploads", "big.bin"));
-    await sandbox.ok(["run", "nightly"]);
+    // The big upload is removed on purpose: past the source gate's shrink limit.
+    await sandbox.ok(["run", "nightly", "--allow-shrink"]);
     const restored = path.join(sandbox.root, "restored");
     await sandbox.ok(["restore", "nightly", "--to", restored]);
     expectSameData(sandbox.dataDir, restored);

@@ -142,7 +142,8 @@ describe("restic through rclone on S3", () => {
 
     // The big upload goes away: after the second run, keep 1 forgets the first snapshot and prune removes its data.
     fs.rmSync(path.join(sandbox.dataDir, "uploads", "big.bin"));
-    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+    // The big upload is removed on purpose: past the source gate's shrink limit.
+    await sandbox.ok(["run", "nightly", "--allow-shrink"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
 
     const list = await sandbox.ok(["list", "nightly"]);
     expect(list.stdout).toMatch(/1 snapshots/);

@@ -11,6 +11,8 @@ const VARIABLE = "OPENWEBUI_TEST_TMP_ROOT";
 
 export async function setup(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "openwebui-tests-"));
+  // Like /tmp itself: other users (the PostgreSQL server of a test) reach their own folders in it.
+  fs.chmodSync(root, 0o1777);
   process.env[VARIABLE] = root;
   process.env.TMPDIR = root;
 }
