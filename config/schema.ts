@@ -11,6 +11,7 @@ import { bucketName, hostPath, name, positiveInt, prefix, secretString, strictOb
 import { openwebuiServiceSchema, resolveHostData } from "./openwebui-service";
 import { hostProvisionSchema, hostSnapshotsSchema } from "./host-aws";
 import { hostScheduleShape } from "./schedule";
+import { TIMESPAN_RULE, parseTimespan } from "./timespan";
 
 export * from "./primitives";
 
@@ -144,6 +145,11 @@ export const jobSchema = strictObject({
   from: pullSourceSchema.optional(),
   /** Overrides notify.healthcheckUrl for this job (one check per job, as healthchecks.io expects). */
   healthcheckUrl: url.optional(),
+  /** How long a run (or the restore drill of this job) may take before it is stopped and reported. */
+  timeout: z
+    .string({ error: `expected ${TIMESPAN_RULE}` })
+    .refine((s) => parseTimespan(s) !== undefined, { message: `must be ${TIMESPAN_RULE}` })
+    .default("6h"),
 });
 
 // ---------------------------------------------------------------- hosts

@@ -53,6 +53,7 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
   job("CONSISTENCY", true, "online, pause or stop."),
   job("EXCLUDE", false, "Paths under the data directory left out."),
   job("HEALTHCHECK_URL", false, "The job's own ping URL."),
+  job("TIMEOUT", true, "Seconds a run (or the job's restore drill) may take before it is stopped and reported."),
   job("FROM_HOST", false, "pull: the source host."),
   job("FROM_USER", false, "pull: the SSH user."),
   job("FROM_PORT", false, "pull: the SSH port."),

@@ -16,6 +16,7 @@ import { shellQuote } from "./shell";
 import { HostFile, HostRenderInput } from "./types";
 import { JobConfig } from "../../config/schema";
 import { UNIT_PATH_UNSAFE } from "../../config/schedule";
+import { formatTimespan, jobTimeoutSeconds } from "../../config/timespan";
 
 export const SYSTEMD_UNIT_DIR = "/etc/systemd/system";
 export const TMPFILES_PATH = "/etc/tmpfiles.d/openwebui-backup.conf";
@@ -26,6 +27,13 @@ export const DRILL_UNIT_BASE = "openwebui-restore-drill";
 const DOCKER_VOLUMES_DIR = "/var/lib/docker/volumes";
 
 const NOTIFY_FAILURE_BODY = hostAsset("notify-failure.bash");
+
+/**
+ * A unit may run this much longer than its job's timeout: the command stops itself at the
+ * timeout (TERM, a kill 120 s later) and alerts, so its clean failure comes first and systemd
+ * only kills a run whose own timeout did not work. The host command's TIMEOUT_MARGIN.
+ */
+export const JOB_TIMEOUT_MARGIN_SEC = 300;
 
 export const jobServiceName = (job: string) => `openwebui-backup-${job}.service`;
 export const jobTimerName = (job: string) => `openwebui-backup-${job}.timer`;
@@ -87,7 +95,7 @@ export function writablePaths(input: HostRenderInput, job: JobConfig): string[] 
 const HOME_DIRS = ["/home", "/root", "/run/user"];
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
-function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; readable?: string[] }): string {
+function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; timeoutSec: number; readable?: string[] }): string {
   const { paths } = input.host;
   // `readable`: files the job only reads, such as a pull job's SSH key under /root/.ssh.
   const plain = [...opts.writable.map((p) => p.replace(/^-/, "")), ...(opts.readable ?? [])];
@@ -108,6 +116,8 @@ function serviceUnit(input: HostRenderInput, opts: { description: string; args: 
     "# restic keeps its cache under $XDG_CACHE_HOME; home directories are hidden from the job.",
     `Environment=${unitEnvironment("XDG_CACHE_HOME", `${paths.stateDir}/cache`)}`,
     `ExecStart=${exec}`,
+    `# The command stops itself after the job's timeout (${formatTimespan(opts.timeoutSec)}) and alerts; this is the backstop.`,
+    `TimeoutStartSec=${formatTimespan(opts.timeoutSec + JOB_TIMEOUT_MARGIN_SEC)}`,
     "# A backup should never slow Open WebUI down.",
     "Nice=10",
     "IOSchedulingClass=idle",
@@ -171,6 +181,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           writable: writablePaths(input, job),
           readable: job.from ? [job.from.sshKeyFile] : [],
           docker,
+          timeoutSec: jobTimeoutSeconds(job),
         })}`,
       ),
       unit(jobTimerName(job.name), `${header(input, `Schedule of Open WebUI backup job "${job.name}" (${job.schedule}).`)}\n${timerUnit(input, `Schedule of Open WebUI backup job ${job.name}`, jobServiceName(job.name), job.schedule)}`),
@@ -188,6 +199,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           // The drill restores into staging and reads (restic: locks) the local targets; never the live data.
           writable: writablePaths(input, drill.job).filter((p) => p !== `-${hostDataDir(input)}` && p !== "-/run/docker.sock"),
           docker: false,
+          timeoutSec: jobTimeoutSeconds(drill.job),
         })}`,
       ),
       unit(`${DRILL_UNIT_BASE}.timer`, `${header(input, `Schedule of the restore drill (${host.restoreDrill.schedule}).`)}\n${timerUnit(input, "Schedule of the Open WebUI restore drill", `${DRILL_UNIT_BASE}.service`, host.restoreDrill.schedule)}`),
