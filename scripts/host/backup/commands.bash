@@ -1,14 +1,18 @@
 # Part: commands. run, list, restore and verify, built from the parts above and the method's functions.
 
 take_lock() {
+  local lock="$OWB_LOCK_DIR/$JOB.lock"
   mkdir -p -- "$OWB_LOCK_DIR"
-  exec 9>"$OWB_LOCK_DIR/$JOB.lock"
-  flock -n 9 || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+  # <> opens without truncating: the holder's note stays readable to a run that finds it held.
+  exec 9<>"$lock"
+  flock -n 9 || lock_held "$lock"
+  note_lock_holder "$lock"
 }
 
 cmd_run() {
   take_lock
   start_log
+  start_job_timeout run
   local started method consistency data stage_dir t rc bytes=0 failed=()
   started=$(date -u +%s)
   method=$(job_setting METHOD)
@@ -167,6 +171,7 @@ cmd_verify() {
   t=$(pick_target "$TARGET_ARG")
   started=$(date -u +%s)
   start_log
+  start_job_timeout verify
   ping_healthcheck /start
   mkdir -p -- "$OWB_STAGING_DIR"
   scratch=$(mktemp -d "$OWB_STAGING_DIR/verify-$JOB.XXXXXX")

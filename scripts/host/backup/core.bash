@@ -25,7 +25,10 @@ log() {
 start_log() {
   mkdir -p -- "$OWB_LOG_DIR"
   RUN_LOG="$OWB_LOG_DIR/$JOB.log"
-  exec 2> >(tee -a -- "$RUN_LOG" >&2)
+  # tee ignores TERM and INT, which stop the whole run at once: it ends when the last writer
+  # does, so the run's traps can still log (a write to a dead tee would kill them with SIGPIPE
+  # half way through bringing the containers back).
+  exec 2> >(trap '' TERM INT; exec tee -a -- "$RUN_LOG" >&2)
 }
 
 die() {
