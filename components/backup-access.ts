@@ -19,19 +19,22 @@ export function prunes(loc: BackupLocation): boolean {
   return r.keep !== undefined;
 }
 
-/** The folder a `sync` job mirrors into (the host command's `<location>/current`). */
-export const mirrorPrefix = (loc: BackupLocation) => `${loc.location}/current/`;
+/**
+ * The folders of a `sync` job: its mirror `<location>/current/` and `<location>/next/`, where
+ * each run uploads first (the host command's methods/sync.bash).
+ */
+export const mirrorPrefixes = (loc: BackupLocation) => [`${loc.location}/current/`, `${loc.location}/next/`];
 
 /**
  * Key prefixes (ending in '/') under which the job must be able to delete:
  * - restic with retention: the whole repository (forget removes snapshots, prune removes packs);
  * - restic without: only `locks/`, which every run creates and removes;
  * - snapshot with `keep`: the whole location (old dated folders);
- * - sync: its mirror, where files removed from Open WebUI are removed too;
+ * - sync: its mirror and the copy it uploads into first, where files removed from Open WebUI are removed too;
  * - anything else writes only.
  */
 export function deletePrefixes(loc: BackupLocation): string[] {
-  if (loc.method === "sync") return [mirrorPrefix(loc)];
+  if (loc.method === "sync") return mirrorPrefixes(loc);
   if (prunes(loc)) return [`${loc.location}/`];
   if (loc.method === "restic") return [`${loc.location}/locks/`];
   return [];

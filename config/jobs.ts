@@ -3,6 +3,7 @@
  * Rules across fields (retention per method, known targets, pull sources) are in rules/jobs.ts.
  */
 import { z } from "zod";
+import { TIMESPAN_RULE, parseTimespan } from "./timespan";
 import { hostPath, name, positiveInt, scheduleExpression, sshEndpointShape, strictObject, url } from "./fields";
 
 export const JOB_METHODS = ["restic", "snapshot", "sync", "local-snapshot", "pull"] as const;
@@ -70,6 +71,11 @@ export const jobSchema = strictObject({
   shrinkLimit: z.number({ error: shrinkLimitRule }).int({ error: shrinkLimitRule }).min(1, { error: shrinkLimitRule }).max(100, { error: shrinkLimitRule }).default(DEFAULT_SHRINK_LIMIT),
   /** Online consistency: seconds to wait for files that changed while copied to settle before pausing the containers for them. */
   settleTimeout: z.number({ error: settleTimeoutRule }).int({ error: settleTimeoutRule }).min(1, { error: settleTimeoutRule }).max(3600, { error: settleTimeoutRule }).default(DEFAULT_SETTLE_TIMEOUT),
+  /** How long a run (or the restore drill of this job) may take before it is stopped and reported. */
+  timeout: z
+    .string({ error: `expected ${TIMESPAN_RULE}` })
+    .refine((s) => parseTimespan(s) !== undefined, { message: `must be ${TIMESPAN_RULE}` })
+    .default("6h"),
   /** method pull only: the source host's snapshot folder. */
   from: pullSourceSchema.optional(),
   /** Overrides notify.healthcheckUrl for this job (one check per job, as healthchecks.io expects). */

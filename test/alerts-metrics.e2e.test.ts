@@ -72,14 +72,14 @@ describe("alerts", () => {
   it("a target that is down: the webhook gets host, job, target, outcome, duration, bytes, log; pings start and fail", async () => {
     const endpoint = await deadEndpoint();
     sandbox.install(
-      config({ nas: nas(), down: { type: "s3", bucket: "gone", endpoint, region: "us-east-1", accessKeyId: "k", secretAccessKey: "s" } }, ["nas", "down"], {}, { method: "sync", retention: {} }),
+      config({ nas: nas(), down: { type: "s3", bucket: "gone", endpoint, region: "us-east-1", accessKeyId: "k", secretAccessKey: "s" } }, ["nas", "down"], {}, { method: "snapshot" }),
     );
     const r = await sandbox.run(["run", "nightly"]);
     expect(r.code).not.toBe(0);
     expect(paths()).toEqual(["/hc/start", "", "/hc/fail"]);
     const [body] = hook.jsonBodies();
     const state = JSON.parse(fs.readFileSync(path.join(sandbox.paths.stateDir, "nightly.json"), "utf8"));
-    expect(body).toMatchObject({ host: "web1", job: "nightly", method: "sync", target: "down", outcome: "failure", bytes: state.bytes, started: state.started });
+    expect(body).toMatchObject({ host: "web1", job: "nightly", method: "snapshot", target: "down", outcome: "failure", bytes: state.bytes, started: state.started });
     expect(body.bytes).toBeGreaterThan(1_000_000);
     expect(body.duration).toBe(body.finished - body.started);
     expect(body.log).toMatch(/down: FAILED/);

@@ -25,7 +25,7 @@ describe("deletePrefixes", () => {
     ["restic without retention: only its locks", resticNoPrune("web1/db"), ["web1/db/locks/"]],
     ["snapshot with keep: the whole location", snapshot("web1/files", 3), ["web1/files/"]],
     ["snapshot without keep: nothing", snapshot("web1/files"), []],
-    ["sync: its mirror only", { location: "web1/mirror", method: "sync", retention: {} } as BackupLocation, ["web1/mirror/current/"]],
+    ["sync: its mirror only", { location: "web1/mirror", method: "sync", retention: {} } as BackupLocation, ["web1/mirror/current/", "web1/mirror/next/"]],
   ])("%s", (_what, loc, expected) => {
     expect(deletePrefixes(loc)).toEqual(expected);
   });

@@ -191,7 +191,7 @@ describe("shellcheck", () => {
 });
 
 describe("cron lines, executed", () => {
-  it("run the command under flock, append to <job>.cron.log, and skip a run while one holds the lock", async () => {
+  it("run the command, append to <job>.cron.log; the drill under flock skips a drill while one holds the lock", async () => {
     const base = path.join(work, "host");
     const input = hostInput({
       scheduler: "cron",
@@ -223,19 +223,21 @@ describe("cron lines, executed", () => {
     expect(fs.readFileSync(`${base}/log/nightly.cron.log`, "utf8")).toBe(`args: run nightly env: ${base}/etc/backup.env\n`);
     expect(fs.readFileSync(`${base}/log/nightly.restore-drill.cron.log`, "utf8")).toBe(`args: verify nightly env: ${base}/etc/backup.env\n`);
 
+    // A job's run takes its job's lock itself and reports one it finds held (target-faults.e2e.test.ts).
+    expect([nightly.command, weekly.command].filter((c) => c.includes("flock"))).toEqual([]);
     fs.writeFileSync(`${base}/slow`, "");
-    const holder = spawn("bash", ["-c", weekly.command], { stdio: "ignore" });
+    const holder = spawn("bash", ["-c", drill.command], { stdio: "ignore" });
     const holderExited = new Promise((resolve) => holder.once("exit", resolve));
     try {
-      await waitFor("the first run to hold the lock", 30_000, () => fs.existsSync(`${base}/holding`));
-      const overtaken = run(weekly.command);
-      expect(overtaken.status).toBe(1); // flock -n: the second run does not wait, and never starts the command
-      expect(fs.readFileSync(`${base}/log/weekly-copy.cron.log`, "utf8")).toBe(`args: run weekly-copy env: ${base}/etc/backup.env\n`); // the holder's line only
+      await waitFor("the first drill to hold the lock", 30_000, () => fs.existsSync(`${base}/holding`));
+      const overtaken = run(drill.command);
+      expect(overtaken.status).toBe(1); // flock -n: the second drill does not wait, and never starts the command
+      expect(fs.readFileSync(`${base}/log/nightly.restore-drill.cron.log`, "utf8")).toBe(`args: verify nightly env: ${base}/etc/backup.env\n`.repeat(2)); // the first drill's and the holder's lines only
     } finally {
       fs.writeFileSync(`${base}/release`, "");
       await holderExited;
     }
-    expect(fs.existsSync(`${base}/lock/cron-weekly-copy.lock`)).toBe(true);
+    expect(fs.existsSync(`${base}/lock/cron-nightly.restore-drill.lock`)).toBe(true);
   });
 
   it("refuses a '%' in a path (cron would turn it into a newline)", () => {

@@ -100,7 +100,14 @@ suite("PostgreSQL in the database container (docker exec)", () => {
   ])("%s: an online backup while a writer inserts; the dump restores with the manifest's row counts, the files intact, verify passes", async (_m, job) => {
     const db = newDatabase();
     sandbox.databasePassword = "role-password-from-the-stack";
-    sandbox.install(hostConfig(sandbox, { container: DB_CONTAINER, database: db }, { ...job, targets: ["nas"] }, localTarget(sandbox)));
+    // sync mirrors only to a versioned bucket: its row goes to the local S3 server.
+    let targets: Record<string, unknown> = localTarget(sandbox);
+    if (job.method === "sync") {
+      const bucket = `pg-sync-${++counter}`;
+      await s3.createBucket(bucket);
+      targets = { nas: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+    }
+    sandbox.install(hostConfig(sandbox, { container: DB_CONTAINER, database: db }, { ...job, targets: ["nas"] }, targets));
     const writer = await startPgWriter(pg, db, 5);
     const run = await sandbox.run(["run", "nightly"]);
     const stats = await writer.stop();

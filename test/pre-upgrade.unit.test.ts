@@ -24,12 +24,12 @@ const CONTAINER = "docker:index/container:Container";
 type Job = Record<string, unknown>;
 const restic: Job = { name: "nightly", method: "restic", targets: ["nas"], retention: { daily: 7 } };
 const snapshot: Job = { name: "copy", method: "snapshot", targets: ["nas"], retention: { keep: 3 } };
-const sync: Job = { name: "mirror", method: "sync", targets: ["nas"] };
+const sync: Job = { name: "mirror", method: "sync", targets: ["bucket"] };
 const local: Job = { name: "local", method: "local-snapshot", targets: ["nas"], retention: { keep: 2 } };
 
 function config(openwebui: Record<string, unknown> = {}, jobs: Job[] = [restic], host: Record<string, unknown> = {}) {
   return {
-    targets: { nas: { type: "local", path: "/mnt/nas" } },
+    targets: { nas: { type: "local", path: "/mnt/nas" }, bucket: { type: "s3", bucket: "mirror-bucket", region: "eu-central-1" } },
     hosts: [{ name: "web1", openwebui: { image: OLD, ...openwebui }, jobs, ...host }],
     resticPassword: "repo-password",
   };
@@ -81,7 +81,7 @@ describe("hosts[].openwebui.preUpgradeBackup", () => {
   });
 
   test("hosts without Open WebUI need nothing", () => {
-    expect(() => parseStackConfig({ targets: { nas: { type: "local", path: "/mnt/nas" } }, hosts: [{ name: "nas", data: { dir: "/srv" }, jobs: [sync] }] })).not.toThrow();
+    expect(() => parseStackConfig({ targets: { bucket: { type: "s3", bucket: "mirror-bucket", region: "eu-central-1" } }, hosts: [{ name: "nas", data: { dir: "/srv" }, jobs: [sync] }] })).not.toThrow();
   });
 });
 
@@ -147,7 +147,7 @@ describe("the pre-upgrade command resource (mocks)", () => {
 
   test("one per host that runs Open WebUI; none where preUpgradeBackup is false", async () => {
     await deploy({
-      targets: { nas: { type: "local", path: "/mnt/nas" } },
+      targets: { nas: { type: "local", path: "/mnt/nas" }, bucket: { type: "s3", bucket: "mirror-bucket", region: "eu-central-1" } },
       hosts: [
         { name: "web1", connection: { host: "10.0.0.1" }, openwebui: { image: OLD }, jobs: [snapshot] },
         { name: "web2", connection: { host: "10.0.0.2" }, openwebui: { image: NEW, preUpgradeBackup: "local" }, jobs: [restic, local] },

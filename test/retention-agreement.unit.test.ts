@@ -49,7 +49,7 @@ describe("configs that fail, naming both fields", () => {
       s3({ lifecycle: { expirationDays: 90 } }),
       [{ name: "mirror", method: "sync", targets: ["t"], retention: {} } as Job],
       [
-        "targets.t.managed.lifecycle.expirationDays: expires current objects under the mirror of hosts[0].jobs[0] (web1/mirror/current/), which holds only current files: unchanged uploads would vanish from it; refuse. History of a mirror comes from noncurrent versions (managed.lifecycle.noncurrentDays)",
+        "targets.t.managed.lifecycle.expirationDays: expires current objects under the mirror of hosts[0].jobs[0] (web1/mirror/current/ and next/), which hold only current files: unchanged uploads would vanish from it; refuse. History of a mirror comes from noncurrent versions (managed.lifecycle.noncurrentDays)",
       ],
     ],
     [

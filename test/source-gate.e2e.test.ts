@@ -14,11 +14,21 @@ import { buildDataDir } from "./support/openwebui-data";
 import { epoch, expectSameData } from "./support/backup-checks";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 import { TestSshd, startSshd } from "./support/sshd";
+import { S3TestServer, startS3Server } from "./support/s3-server";
 
 jest.setTimeout(300_000);
 
 let sandbox: HostSandbox;
 let hook: WebhookListener;
+// sync mirrors only to a versioned bucket: its runs go to a local S3 server.
+let s3: S3TestServer;
+let buckets = 0;
+beforeAll(async () => {
+  s3 = await startS3Server();
+});
+afterAll(async () => {
+  await s3?.stop();
+});
 beforeEach(async () => {
   sandbox = new HostSandbox("owb-gate-");
   buildDataDir(sandbox.dataDir);
@@ -121,7 +131,13 @@ describe.each([
   ["sync", { method: "sync" }],
 ])("method %s with keep: 3", (method, job) => {
   it("refuses an empty, a db-less and a half-present source run after run, prunes nothing, and every good backup restores", async () => {
-    sandbox.install(config(job));
+    if (method === "sync") {
+      const bucket = `gate-sync-${++buckets}`;
+      await s3.createBucket(bucket);
+      sandbox.install(config(job, { targets: { nas: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } }));
+    } else {
+      sandbox.install(config(job));
+    }
     const frozen: string[] = [];
     for (const day of [1, 2, 3]) {
       fs.writeFileSync(path.join(sandbox.dataDir, "uploads", `day ${day}.txt`), `written on day ${day}\n`);

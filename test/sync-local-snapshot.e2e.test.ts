@@ -1,9 +1,10 @@
 /**
- * Methods sync (a mirror, S3 and local) and local-snapshot (hard-linked point-in-time folders),
+ * Methods sync (a mirror in a bucket) and local-snapshot (hard-linked point-in-time folders),
  * end to end with real rclone, rsync and sqlite3; the "cold" job (sync + consistency stop).
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, rowCounts } from "./support/openwebui-data";
@@ -13,14 +14,26 @@ import { waitFor } from "./support/wait";
 
 jest.setTimeout(180_000);
 
+const s3Data = fs.mkdtempSync(path.join(os.tmpdir(), "owb-sls-s3-"));
 let s3: S3TestServer;
 let buckets = 0;
 beforeAll(async () => {
-  s3 = await startS3Server();
+  s3 = await startS3Server({ dataDir: s3Data });
 });
 afterAll(async () => {
   await s3?.stop();
+  fs.rmSync(s3Data, { recursive: true, force: true });
 });
+
+/** A new bucket on the S3 server as a target, and where the server keeps its objects. */
+async function mirrorTarget(): Promise<{ target: Record<string, unknown>; stored: (key: string) => string }> {
+  const bucket = `mirror-${++buckets}`;
+  await s3.createBucket(bucket);
+  return {
+    target: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    stored: (key: string) => path.join(s3Data, bucket, `${key}._S3rver_object`),
+  };
+}
 
 let sandbox: HostSandbox;
 beforeEach(() => {
@@ -52,16 +65,9 @@ function changeData() {
 }
 
 describe("method sync", () => {
-  it.each(["s3", "local"])("mirrors to a %s target: back up, change, back up again, restore the mirror", async (kind) => {
-    let targets: Record<string, unknown>;
-    if (kind === "s3") {
-      const bucket = `mirror-${++buckets}`;
-      await s3.createBucket(bucket);
-      targets = { b2like: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
-    } else {
-      targets = { b2like: { type: "local", path: path.join(sandbox.root, "mirror") } };
-    }
-    sandbox.install(config({ method: "sync", targets: ["b2like"] }, targets));
+  it("mirrors to an S3 target: back up, change, back up again, restore the mirror", async () => {
+    const { target, stored } = await mirrorTarget();
+    sandbox.install(config({ method: "sync", targets: ["b2like"] }, { b2like: target }));
     await sandbox.ok(["run", "nightly"]);
     const first = await sandbox.ok(["list", "nightly"]);
     expect(first.stdout).toMatch(/^current {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ {2}\d+ files {2}\d+ bytes$/m);
@@ -73,20 +79,23 @@ describe("method sync", () => {
     expect(r.stderr).toMatch(/integrity: webui\.db: ok/);
     expectSameData(sandbox.dataDir, restored); // the deleted upload is gone from the mirror too
     expect(rowCounts(path.join(restored, "webui.db"), ["chat"]).chat).toBe(rowCounts(path.join(sandbox.dataDir, "webui.db"), ["chat"]).chat);
-    if (kind === "local") {
-      const mirror = path.join(sandbox.root, "mirror", "web1", "nightly", "current");
-      expect(fs.readdirSync(mirror).sort()).toEqual(["data", "files.sha256", "manifest.json"]);
-    }
+    // Both copies are complete after a run: the mirror and the copy the next run uploads into.
+    for (const copy of ["current", "next"]) expect(fs.existsSync(stored(`web1/nightly/${copy}/manifest.json`))).toBe(true);
+    for (const copy of ["current", "next"]) expect(fs.existsSync(stored(`web1/nightly/${copy}/files.sha256`))).toBe(true);
     await sandbox.ok(["verify", "nightly"]);
     const bad = await sandbox.run(["restore", "nightly", "--snapshot", "open-webui-backup-20240101T000000Z", "--to", path.join(sandbox.root, "x")]);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/method sync keeps one mirror/);
   });
 
-  it("a mirror whose last sync did not finish is reported incomplete and not restored", async () => {
-    sandbox.install(config({ method: "sync", targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "mirror") } }));
+  it("a mirror no sync finished is reported incomplete and not restored", async () => {
+    const { target, stored } = await mirrorTarget();
+    sandbox.install(config({ method: "sync", targets: ["nas"] }, { nas: target }));
     await sandbox.ok(["run", "nightly"]);
-    fs.rmSync(path.join(sandbox.root, "mirror", "web1", "nightly", "current", "manifest.json"));
+    for (const copy of ["current", "next"]) {
+      const object = stored(`web1/nightly/${copy}/manifest.json`);
+      for (const f of fs.readdirSync(path.dirname(object)).filter((n) => n.startsWith("manifest.json._S3rver"))) fs.rmSync(path.join(path.dirname(object), f));
+    }
     expect((await sandbox.ok(["list", "nightly"])).stdout).toMatch(/no complete mirror/);
     const r = await sandbox.run(["restore", "nightly", "--to", path.join(sandbox.root, "restored")]);
     expect(r.code).not.toBe(0);
@@ -94,14 +103,14 @@ describe("method sync", () => {
   });
 
   describe("cold (sync with consistency stop)", () => {
-    const targetDir = () => path.join(sandbox.root, "mirror");
-    const manifestPath = () => path.join(targetDir(), "web1", "nightly", "current", "manifest.json");
     const stageManifest = () => path.join(sandbox.paths.stagingDir, "nightly", "manifest.json");
 
     it("stops before staging, starts after staging and before the upload ends", async () => {
-      sandbox.install(config({ method: "sync", targets: ["nas"], consistency: "stop" }, { nas: { type: "local", path: targetDir() } }));
+      const { target, stored } = await mirrorTarget();
+      sandbox.install(config({ method: "sync", targets: ["nas"], consistency: "stop" }, { nas: target }));
       // Probes: the staged copy's data dir, the staged manifest, the uploaded manifest.
-      const probes = [path.join(sandbox.paths.stagingDir, "nightly", "data", "webui.db"), stageManifest(), manifestPath()].join(":");
+      const uploaded = stored("web1/nightly/current/manifest.json");
+      const probes = [path.join(sandbox.paths.stagingDir, "nightly", "data", "webui.db"), stageManifest(), uploaded].join(":");
       await sandbox.ok(["run", "nightly"], { DOCKER_STUB_PROBES: probes });
       expect(sandbox.dockerProbes()).toEqual([
         "stop open-webui 000", // nothing staged yet
@@ -109,16 +118,17 @@ describe("method sync", () => {
         "start open-webui 100", // the staged copy exists; the manifest (written after) and the upload do not
         "start ollama 100",
       ]);
-      expect(fs.existsSync(manifestPath())).toBe(true);
+      expect(fs.existsSync(uploaded)).toBe(true);
     });
 
     it("starts the containers again when staging fails", async () => {
-      sandbox.install(config({ method: "sync", targets: ["nas"], consistency: "stop" }, { nas: { type: "local", path: targetDir() } }));
+      const { target, stored } = await mirrorTarget();
+      sandbox.install(config({ method: "sync", targets: ["nas"], consistency: "stop" }, { nas: target }));
       fs.writeFileSync(path.join(sandbox.dataDir, "webui.db"), "this is not a database");
       const r = await sandbox.run(["run", "nightly"]);
       expect(r.code).not.toBe(0);
       expect(sandbox.dockerCalls().filter((c) => !/inspect/.test(c))).toEqual(["stop open-webui", "stop ollama", "start open-webui", "start ollama"]);
-      expect(fs.existsSync(manifestPath())).toBe(false);
+      expect(fs.existsSync(stored("web1/nightly/current/manifest.json"))).toBe(false);
     });
   });
 });

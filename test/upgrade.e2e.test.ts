@@ -305,7 +305,10 @@ describe("pre-upgrade edge cases", () => {
 
   it("refuses a sync job: its next run would overwrite the copy a rollback needs", async () => {
     buildDataDir(sandbox.dataDir, { chats: 5, bigUploadBytes: 1000 });
-    sandbox.install(stackConfig(sandbox, { method: "sync", targets: ["nas"] }, nas()));
+    // sync mirrors only to a versioned bucket (a local target is refused by the config).
+    const bucket = await newBucket();
+    const offsite = { offsite: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+    sandbox.install(stackConfig(sandbox, { method: "sync", targets: ["offsite"] }, offsite));
     for (const args of [["pre-upgrade", "nightly", "--to-image", NEW], ["rollback", "nightly"]]) {
       const r = await sandbox.run(args);
       expect(r.code).not.toBe(0);

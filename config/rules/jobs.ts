@@ -48,6 +48,10 @@ export function jobProblems(cfg: StackConfig): ConfigProblem[] {
       } else if (job.method === "sync") {
         // A mirror keeps one copy; history is the bucket's versioning and lifecycle.
         for (const k of [...(r.keep !== undefined ? (["keep"] as const) : []), ...calendarKeys]) add(`${jp}.retention.${k}`, "method sync keeps one mirror and no retention; history comes from bucket versioning (remove retention)");
+        // A local folder has no versions: a mirror there is one copy, which the next bad run overwrites.
+        job.targets.forEach((tname, ti) => {
+          if (cfg.targets[tname]?.type === "local") add(`${jp}.targets[${ti}]`, `method sync needs a versioned bucket (s3 or b2); "${tname}" is a local target, which keeps no history: use method local-snapshot for local targets`);
+        });
       } else if (job.method === "local-snapshot" || job.method === "pull") {
         if (r.keep === undefined && calendarKeys.length === 0) add(`${jp}.retention`, `method ${job.method} needs keep or at least one of hourly, daily, weekly, monthly, yearly`);
         job.targets.forEach((tname, ti) => {

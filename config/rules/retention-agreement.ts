@@ -56,7 +56,7 @@ function expiryProblems(field: string, expiryDays: number, jobs: readonly Target
     if (tj.job.method === "sync") {
       problems.push({
         path: field,
-        message: `${what} under the mirror of ${tj.path} (${tj.location}/current/), which holds only current files: unchanged uploads would vanish from it; refuse. History of a mirror comes from noncurrent versions (managed.lifecycle.noncurrentDays)`,
+        message: `${what} under the mirror of ${tj.path} (${tj.location}/current/ and next/), which hold only current files: unchanged uploads would vanish from it; refuse. History of a mirror comes from noncurrent versions (managed.lifecycle.noncurrentDays)`,
       });
       continue;
     }

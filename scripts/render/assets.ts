@@ -34,6 +34,7 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/manifest.bash",
   "backup/hashes.bash",
   "backup/targets.bash",
+  "backup/timeouts.bash",
   "backup/local-folders.bash",
   ...JOB_METHODS.map((method) => `backup/methods/${method}.bash`),
   "backup/results.bash",

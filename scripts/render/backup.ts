@@ -5,6 +5,7 @@
  */
 import { targetLocation } from "../../config/locations";
 import { OPENWEBUI_CONTAINER } from "../../config/openwebui-service";
+import { jobTimeoutSeconds } from "../../config/timespan";
 import { JobConfig } from "../../config/schema";
 import { BACKUP_COMMAND_BODY } from "./assets";
 import { SettingOwner, SettingScope, declaredSetting, settingName } from "./env-contract";
@@ -61,6 +62,7 @@ function addJob(env: EnvLines, input: HostRenderInput, job: JobConfig): void {
   set("SHRINK_LIMIT", String(job.shrinkLimit));
   set("SETTLE_TIMEOUT", String(job.settleTimeout));
   set("HEALTHCHECK_URL", job.healthcheckUrl);
+  set("TIMEOUT", String(jobTimeoutSeconds(job)));
   if (job.from) {
     set("FROM_HOST", job.from.host);
     set("FROM_USER", job.from.user);

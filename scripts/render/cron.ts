@@ -1,8 +1,10 @@
 /**
  * The cron scheduler: one `/etc/cron.d/openwebui-backup` with a line per job (and the
- * restore drill), each under `flock -n` so a slow run is never overtaken by the next, each
- * appending what it prints to `<logDir>/<job>.cron.log` (the command keeps its own
- * `<job>.log` there too, so cron's copy gets another name). Pure: values in, files out.
+ * restore drill), each appending what it prints to `<logDir>/<job>.cron.log` (the command
+ * keeps its own `<job>.log` there too, so cron's copy gets another name). A job's run takes
+ * its job's lock itself, and says so when an earlier run still holds it (with an alert once
+ * that run is past its timeout), so a slow run is never overtaken by the next and never
+ * silently; the drill, which takes no lock, runs under `flock -n`. Pure: values in, files out.
  */
 import { scheduleFor } from "../../calendar/schedule";
 import { commentHeader } from "./naming";
@@ -20,16 +22,18 @@ function cronWord(value: string): string {
 }
 
 /**
- * One cron.d line. The outer lock file is `cron-<name>.lock`, not the command's own
- * `<job>.lock`: the command takes that one itself, and would fail if cron already held it.
+ * One cron.d line; `lockName` puts the command under `flock -n <lockDir>/cron-<name>.lock`.
+ * That is not the command's own `<job>.lock`: a run takes that one itself, and would fail if
+ * cron already held it.
  */
-export function cronLine(input: HostRenderInput, schedule: string, lockName: string, logName: string, args: string[]): string {
+export function cronLine(input: HostRenderInput, schedule: string, lockName: string | undefined, logName: string, args: string[]): string {
   const { paths, randomizedDelaySec } = input.host;
   const command = [cronWord(paths.command), ...args.map(cronWord)].join(" ");
+  const flock = lockName === undefined ? "" : `flock -n ${cronWord(`${paths.lockDir}/cron-${lockName}.lock`)} `;
   const steps = [
     `mkdir -p ${cronWord(paths.lockDir)} ${cronWord(paths.logDir)}`,
     ...(randomizedDelaySec > 0 ? [`sleep "$(shuf -i 0-${randomizedDelaySec} -n 1)"`] : []),
-    `OPENWEBUI_BACKUP_ENV=${cronWord(paths.envFile)} flock -n ${cronWord(`${paths.lockDir}/cron-${lockName}.lock`)} ${command} >> ${cronWord(`${paths.logDir}/${logName}.cron.log`)} 2>&1`,
+    `OPENWEBUI_BACKUP_ENV=${cronWord(paths.envFile)} ${flock}${command} >> ${cronWord(`${paths.logDir}/${logName}.cron.log`)} 2>&1`,
   ];
   return `${scheduleFor(schedule, "cron")} root ${steps.join(" && ")}`;
 }
@@ -44,7 +48,7 @@ export function renderCronFiles(input: HostRenderInput): HostFile[] {
     "",
   ];
   for (const job of host.jobs) {
-    lines.push(`# job ${job.name}: ${job.method} to ${job.targets.join(", ")} (${job.schedule})`, cronLine(input, job.schedule, job.name, job.name, ["run", job.name]));
+    lines.push(`# job ${job.name}: ${job.method} to ${job.targets.join(", ")} (${job.schedule})`, cronLine(input, job.schedule, undefined, job.name, ["run", job.name]));
   }
   const drill = restoreDrillArgs(input);
   if (drill) {

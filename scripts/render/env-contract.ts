@@ -74,6 +74,7 @@ export const HOST_SETTINGS: readonly HostSetting[] = [
   job("SHRINK_LIMIT", true, "Source gate: the largest drop, in percent of files or bytes against the last successful backup, a run accepts."),
   job("SETTLE_TIMEOUT", true, "Online copies: seconds to wait for changing folders to settle before pausing the containers to copy them."),
   job("HEALTHCHECK_URL", false, "The job's own ping URL."),
+  job("TIMEOUT", true, "Seconds a run (or the job's restore drill) may take before it is stopped and reported."),
   job("FROM_HOST", false, "pull: the source host."),
   job("FROM_USER", false, "pull: the SSH user."),
   job("FROM_PORT", false, "pull: the SSH port."),

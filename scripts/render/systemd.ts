@@ -20,12 +20,20 @@ import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, commentHeader, genera
 import { restoreDrillArgs } from "./restore-drill";
 import { shellQuote } from "./shell";
 import { HostFile, HostRenderInput } from "./types";
+import { formatTimespan, jobTimeoutSeconds } from "../../config/timespan";
 
 export const NOTIFY_FAILURE_PATH = "/usr/local/lib/openwebui-backup/notify-failure";
 export const FAILURE_UNIT = "openwebui-backup-failure@.service";
 const DOCKER_VOLUMES_DIR = "/var/lib/docker/volumes";
 
 const NOTIFY_FAILURE_BODY = hostAsset("notify-failure.bash");
+
+/**
+ * A unit may run this much longer than its job's timeout: the command stops itself at the
+ * timeout (TERM, a kill 120 s later) and alerts, so its clean failure comes first and systemd
+ * only kills a run whose own timeout did not work. The host command's TIMEOUT_MARGIN.
+ */
+export const JOB_TIMEOUT_MARGIN_SEC = 300;
 
 /**
  * A path as one word of a unit file setting: `%` doubled (specifiers), quoted when it holds
@@ -92,7 +100,7 @@ export function writablePaths(input: HostRenderInput, job: JobConfig): string[] 
 const HOME_DIRS = ["/home", "/root", "/run/user"];
 const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
 
-function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; readable?: string[]; recover?: boolean }): string {
+function serviceUnit(input: HostRenderInput, opts: { description: string; args: string[]; writable: string[]; docker: boolean; timeoutSec: number; readable?: string[]; recover?: boolean }): string {
   const { paths } = input.host;
   // `readable`: files the job only reads, such as a pull job's SSH key under /root/.ssh.
   const plain = [...opts.writable.map((p) => p.replace(/^-/, "")), ...(opts.readable ?? [])];
@@ -116,6 +124,8 @@ function serviceUnit(input: HostRenderInput, opts: { description: string; args: 
     ...(opts.recover
       ? ["# However the run ended (killed, timed out): resume containers it left paused or stopped.", `ExecStopPost=${unitPath(paths.command)} recover`]
       : []),
+    `# The command stops itself after the job's timeout (${formatTimespan(opts.timeoutSec)}) and alerts; this is the backstop.`,
+    `TimeoutStartSec=${formatTimespan(opts.timeoutSec + JOB_TIMEOUT_MARGIN_SEC)}`,
     "# A backup should never slow Open WebUI down.",
     "Nice=10",
     "IOSchedulingClass=idle",
@@ -171,6 +181,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           readable: job.from ? [job.from.sshKeyFile] : [],
           docker,
           recover: true,
+          timeoutSec: jobTimeoutSeconds(job),
         })}`,
       ),
       unit(jobTimerName(job.name), `${commentHeader(input, `Schedule of Open WebUI backup job "${job.name}" (${job.schedule}).`)}\n${timerUnit(input, `Schedule of Open WebUI backup job ${job.name}`, jobServiceName(job.name), job.schedule)}`),
@@ -188,6 +199,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
           // The drill restores into staging and reads (restic: locks) the local targets; never the live data.
           writable: writablePaths(input, drill.job).filter((p) => p !== `-${dataWritePath(input)}` && p !== "-/run/docker.sock"),
           docker: false,
+          timeoutSec: jobTimeoutSeconds(drill.job),
         })}`,
       ),
       unit(`${DRILL_UNIT_BASE}.timer`, `${commentHeader(input, `Schedule of the restore drill (${host.restoreDrill.schedule}).`)}\n${timerUnit(input, "Schedule of the Open WebUI restore drill", `${DRILL_UNIT_BASE}.service`, host.restoreDrill.schedule)}`),

@@ -1,18 +1,23 @@
 # Part: commands. run, list, restore and verify, built from the parts above and the method's functions.
 
 take_lock() {
+  local lock="$OWB_LOCK_DIR/$JOB.lock"
   mkdir -p -- "$OWB_LOCK_DIR"
-  exec 9>"$OWB_LOCK_DIR/$JOB.lock"
-  flock -n 9 && return 0
-  # LOCK_WAIT_SECONDS (pre-upgrade): a deploy waits for a scheduled run instead of failing.
-  [[ -n "${LOCK_WAIT_SECONDS:-}" ]] || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
-  log "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; waiting up to $LOCK_WAIT_SECONDS s"
-  flock -w "$LOCK_WAIT_SECONDS" 9 || die "job $JOB was still locked after $LOCK_WAIT_SECONDS s"
+  # <> opens without truncating: the holder's note stays readable to a run that finds it held.
+  exec 9<>"$lock"
+  if ! flock -n 9; then
+    # LOCK_WAIT_SECONDS (pre-upgrade): a deploy waits for a scheduled run instead of failing.
+    [[ -n "${LOCK_WAIT_SECONDS:-}" ]] || lock_held "$lock"
+    log "another run of job $JOB holds $lock; waiting up to $LOCK_WAIT_SECONDS s"
+    flock -w "$LOCK_WAIT_SECONDS" 9 || lock_held "$lock"
+  fi
+  note_lock_holder "$lock"
 }
 
 cmd_run() {
   take_lock
   start_log
+  start_job_timeout run
   local started method consistency stage_dir t rc bytes=0 failed=()
   started=$(date -u +%s)
   method=$(job_setting METHOD)
@@ -155,6 +160,7 @@ cmd_verify() {
   t=$(pick_target "$TARGET_ARG")
   started=$(date -u +%s)
   start_log
+  start_job_timeout verify
   ping_healthcheck /start
   mkdir -p -- "$OWB_STAGING_DIR"
   scratch=$(mktemp -d "$OWB_STAGING_DIR/verify-$JOB.XXXXXX")

@@ -41,6 +41,8 @@ with_target() {
       local) ;;
       *) die "target $t has unknown type \"$type\"" ;;
     esac
+    network_timeouts
+    [[ "$type" == local ]] || target_answers "$t"
     "$@"
   )
 }

@@ -25,9 +25,12 @@ ship_restic() {
   # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
   # It also opens the repository, so it tells whether one exists: one open instead of two
   # (each pays restic's key derivation). If it failed for another reason, init fails loudly.
-  if ! restic unlock >/dev/null 2>&1; then
+  local rc=0
+  bounded "$RESTIC_METADATA_WITHIN" restic unlock >/dev/null 2>&1 || rc=$?
+  if ((rc == 124 || rc == 137)); then die "$t: restic unlock did not finish within $RESTIC_METADATA_WITHIN s"; fi
+  if ((rc != 0)); then
     log "$t: initialising restic repository"
-    restic init >/dev/null
+    bounded "$RESTIC_METADATA_WITHIN" restic init >/dev/null
   fi
   local summary added
   # Backing up "." from inside the stage keeps snapshot paths short (/data, /manifest.json)
@@ -48,7 +51,7 @@ ship_restic() {
 
 list_restic() {
   restic_env "$1"
-  restic snapshots --host "$OWB_HOST" --tag "$(restic_tag)"
+  bounded "$RESTIC_METADATA_WITHIN" restic snapshots --host "$OWB_HOST" --tag "$(restic_tag)"
 }
 
 restore_restic() {
