@@ -16,7 +16,7 @@ import { hostProvisionSchema, hostSnapshotsSchema } from "./host-aws";
 import { hostScheduleShape } from "./schedule";
 
 /** The method and consistency lists belong to the model as much as their types below do. */
-export { CONSISTENCY_MODES, JOB_METHODS } from "./jobs";
+export { CONSISTENCY_MODES, DEFAULT_PRUNE_SCHEDULE, JOB_METHODS, pruneScheduleOf } from "./jobs";
 
 // ---------------------------------------------------------------- hosts
 

@@ -48,6 +48,7 @@ export function jobProblems(cfg: StackConfig): ConfigProblem[] {
       } else if (job.method === "sync") {
         // A mirror keeps one copy; history is the bucket's versioning and lifecycle.
         for (const k of [...(r.keep !== undefined ? (["keep"] as const) : []), ...calendarKeys]) add(`${jp}.retention.${k}`, "method sync keeps one mirror and no retention; history comes from bucket versioning (remove retention)");
+        if (job.pruneSchedule !== undefined) add(`${jp}.pruneSchedule`, "method sync keeps one mirror and has nothing to prune; history comes from bucket versioning (remove pruneSchedule)");
       } else if (job.method === "local-snapshot" || job.method === "pull") {
         if (r.keep === undefined && calendarKeys.length === 0) add(`${jp}.retention`, `method ${job.method} needs keep or at least one of hourly, daily, weekly, monthly, yearly`);
         job.targets.forEach((tname, ti) => {

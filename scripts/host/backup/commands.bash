@@ -1,9 +1,10 @@
-# Part: commands. run, list, restore and verify, built from the parts above and the method's functions.
+# Part: commands. run, list, restore and verify (prune: prune.bash), built from the parts above and the method's functions.
 
 take_lock() {
   mkdir -p -- "$OWB_LOCK_DIR"
   exec 9>"$OWB_LOCK_DIR/$JOB.lock"
-  flock -n 9 || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
+  # A prune of the job is waited for (prune.bash); another run is not.
+  flock -n 9 || wait_behind_prune || die "another run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; not waiting"
 }
 
 cmd_run() {

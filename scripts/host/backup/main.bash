@@ -6,9 +6,12 @@ usage: openwebui-backup run <job>
        openwebui-backup list <job> [--target <t>]
        openwebui-backup restore <job> [--target <t>] [--snapshot <id>|latest] (--to <dir> | --in-place [--force])
        openwebui-backup verify <job> [--target <t>]
+       openwebui-backup prune <job> [--target <t>]
        openwebui-backup recover
---target defaults to the job's first target. --force lets --in-place run with no container
-to stop. Every command first resumes containers a killed run left paused or stopped and
+--target defaults to the job's first target (prune: every target of the job). --force lets
+--in-place run with no container to stop. A run only adds; prune frees what the retention no
+longer keeps (restic prune, old dated folders), waiting for a run of the job to finish, as a
+run waits for it. Every command first resumes containers a killed run left paused or stopped and
 settles an interrupted in-place restore; recover does only that. Settings come from
 $OPENWEBUI_BACKUP_ENV or the env file named in this script's header.
 USAGE
@@ -26,7 +29,7 @@ main() {
       cmd_recover
       exit
       ;;
-    run | list | restore | verify) ;;
+    run | list | restore | verify | prune) ;;
     *) usage >&2; exit 2 ;;
   esac
   [[ $# -ge 1 && "$1" != -* ]] || { usage >&2; exit 2; }

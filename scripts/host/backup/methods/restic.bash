@@ -38,10 +38,37 @@ ship_restic() {
     die "$t: restic backup failed"
   added=$(printf '%s' "$summary" | sed -n 's/.*"data_added":\([0-9]*\).*/\1/p')
   log "$t: restic snapshot $(printf '%s' "$summary" | sed -n 's/.*"snapshot_id":"\([0-9a-f]\{8\}\).*/\1/p') saved, ${added:-0} bytes added"
+  # forget only: it drops the snapshots the retention no longer keeps, which is cheap. Their
+  # data stays until `openwebui-backup prune` (its own schedule) repacks the repository.
   local -a keep
   mapfile -t keep < <(restic_retention_args)
-  restic forget --host "$OWB_HOST" --tag "$(restic_tag)" --group-by host,tags "${keep[@]}" --prune >/dev/null
-  log "$t: pruned to retention ${keep[*]}"
+  restic forget --host "$OWB_HOST" --tag "$(restic_tag)" --group-by host,tags "${keep[@]}" >/dev/null
+  log "$t: forgot snapshots beyond retention ${keep[*]}; the next prune frees their data"
+}
+
+# restic_storage <target>: where the repository's files are, for stored_bytes (inside with_target).
+restic_storage() {
+  case "$(target_setting "$1" TYPE)" in
+    s3 | b2) rclone_root "$1" ;;
+    local) target_location "$1" ;;
+  esac
+}
+
+# prune_restic <target>: `restic prune`, which takes the repository's exclusive lock itself.
+# Prints the bytes freed: the repository's size before less after.
+prune_restic() {
+  local t=$1 repo before after
+  restic_env "$t"
+  repo=$(restic_storage "$t")
+  # A killed run leaves its lock, which would keep prune from taking the exclusive one; unlock
+  # removes only stale locks. It opens the repository, so an unreachable target fails here,
+  # before anything is touched.
+  restic unlock >/dev/null || die "$t: cannot open the restic repository (target down, or no backup yet); nothing pruned"
+  before=$(stored_bytes "$t" "$repo") || die "$t: could not measure the repository; nothing pruned"
+  log "$t: restic prune of $repo ($before bytes)"
+  restic prune >&2 || die "$t: restic prune failed"
+  after=$(stored_bytes "$t" "$repo") || { log "warning: $t: could not measure the repository after the prune"; after=$before; }
+  printf '%s\n' "$((before > after ? before - after : 0))"
 }
 
 list_restic() {
