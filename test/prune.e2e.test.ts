@@ -94,7 +94,7 @@ describe("restic: a run forgets, the prune prunes", () => {
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
 
     const runs = resticCalls(log);
-    expect(runs.map((c) => c[0])).toEqual(["unlock", "init", "backup", "forget", "unlock", "backup", "forget"]);
+    expect(runs.map((c) => c[0])).toEqual(["init", "backup", "forget", "backup", "forget"]);
     for (const forget of runs.filter((c) => c[0] === "forget")) {
       expect(forget).toEqual(expect.arrayContaining(["--keep-last", "1"]));
       expect(forget).not.toContain("--prune");
@@ -125,6 +125,54 @@ describe("restic: a run forgets, the prune prunes", () => {
     await sandbox.ok(["restore", "nightly", "--to", restored]);
     expect(fs.existsSync(path.join(restored, "uploads", "going.bin"))).toBe(false);
     expect((await sandbox.ok(["verify", "nightly"])).stderr).toMatch(/verify ok/);
+  });
+});
+
+describe("restic: a prune whose restic is killed while it holds the repository's exclusive lock", () => {
+  it("fails and alerts, leaving a stale lock that the next run removes before it backs up; the next prune succeeds", async () => {
+    // Slow writes keep the prune busy long enough to kill it once its lock is stored.
+    const slow = await startS3Server({ slowWritesMs: 200 });
+    try {
+      await slow.createBucket("backups");
+      const target = { type: "s3", bucket: "backups", prefix: "web1", endpoint: slow.endpoint, region: "us-east-1", accessKeyId: slow.accessKeyId, secretAccessKey: slow.secretAccessKey };
+      install({ method: "restic", retention: { keep: 1 } }, { offsite: target });
+      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
+      fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "later.txt"), "later\n");
+      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+      expect(await slow.bytesStored("backups", "web1/nightly/locks/")).toBe(0);
+
+      const prune = start(sandbox, ["prune", "nightly"]);
+      let locked = false;
+      await waitFor(() => {
+        void slow.bytesStored("backups", "web1/nightly/locks/").then((n) => (locked = locked || n > 0));
+        return locked;
+      }, "restic prune to store its lock");
+      // restic itself is killed (as by the OOM killer); the command, its parent, reaps it, so its
+      // PID is gone and restic may call the lock stale (a killed command's restic would linger as
+      // a zombie here, where PID 1 does not reap).
+      const resticPids = execFileSync("ps", ["-e", "-o", "pid=,pgid=,comm="], { encoding: "utf8" })
+        .split("\n")
+        .map((l) => l.trim().split(/\s+/))
+        .filter(([, pgid, comm]) => Number(pgid) === prune.pid && comm === "restic")
+        .map(([pid]) => Number(pid));
+      expect(resticPids).toHaveLength(1);
+      process.kill(resticPids[0], "SIGKILL");
+      const killed = await prune.exited;
+      expect(killed.code).not.toBe(0);
+      expect(killed.stderr).toMatch(/offsite: restic prune failed/);
+      expect(hook.jsonBodies()).toEqual([expect.objectContaining({ message: "prune failed for target(s): offsite" })]);
+      expect(await slow.bytesStored("backups", "web1/nightly/locks/")).toBeGreaterThan(0);
+
+      const r = await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-03T03:00:00Z") });
+      expect(r.stderr).toMatch(/restic snapshot [0-9a-f]{8} saved/);
+      await sandbox.ok(["prune", "nightly"]);
+      expect(pruneState()).toMatchObject({ outcome: "success" });
+      const restored = path.join(sandbox.root, "restored");
+      await sandbox.ok(["restore", "nightly", "--to", restored]);
+      expect(fs.readFileSync(path.join(restored, "uploads", "later.txt"), "utf8")).toBe("later\n");
+    } finally {
+      await slow.stop();
+    }
   });
 });
 

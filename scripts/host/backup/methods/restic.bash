@@ -19,16 +19,32 @@ restic_retention_args() {
   while read -r rule count _; do printf -- '--keep-%s\n%s\n' "$rule" "$count"; done < <(retention_rules)
 }
 
+# restic_ready <target>: the repository exists (init when it has no config yet) and no stale
+# lock of a killed run or prune is in the backup's way. Each restic process opens the
+# repository and pays its key derivation (about half a second), so this looks with a listing:
+# `restic unlock`, which removes only stale locks, runs only when the locks folder holds any.
+restic_ready() {
+  local t=$1 store config locks
+  store=$(restic_storage "$t")
+  if [[ "$(target_setting "$t" TYPE)" == local ]]; then
+    config=$([[ ! -f "$store/config" ]] || printf 'config')
+    locks=$(find "$store/locks" -type f -print -quit 2>/dev/null || true)
+  else
+    config=$(rclone_list "$store/config") || die "$t: could not reach the restic repository at $store"
+    locks=$(rclone_list --files-only "$store/locks") || die "$t: could not list the restic repository's locks"
+  fi
+  if [[ -z "$config" ]]; then
+    log "$t: initialising restic repository"
+    restic init >/dev/null
+  elif [[ -n "$locks" ]]; then
+    restic unlock >/dev/null
+  fi
+}
+
 ship_restic() {
   local t=$1 stage_dir=$2
   restic_env "$t"
-  # A run that died (power cut, server gone) leaves its lock; unlock removes only stale ones.
-  # It also opens the repository, so it tells whether one exists: one open instead of two
-  # (each pays restic's key derivation). If it failed for another reason, init fails loudly.
-  if ! restic unlock >/dev/null 2>&1; then
-    log "$t: initialising restic repository"
-    restic init >/dev/null
-  fi
+  restic_ready "$t"
   local summary added
   # Backing up "." from inside the stage keeps snapshot paths short (/data, /manifest.json)
   # and the same every run, so restic finds its parent snapshot and skips unchanged files.
