@@ -20,6 +20,7 @@ import { HostSandbox } from "../support/host-sandbox";
 import { buildDataDir, pseudoRandomBytes } from "../support/openwebui-data";
 import { s3ClientEnv } from "../support/s3-server";
 import { Row, breakdown, median, megabytes, millis, parseToolLog, renderRows, renderTable, seconds, secondsOf } from "./figures";
+import { growthOptionsFromEnv, growthTable } from "./growth";
 
 interface Options {
   sizeMb: number;
@@ -28,10 +29,13 @@ interface Options {
   keep: boolean;
   propose: boolean;
   onlyProposals: boolean;
+  /** The growth table (growth.ts); its sizes come from the environment. */
+  growth: boolean;
+  onlyGrowth: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false };
+  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false, growth: true, onlyGrowth: false };
   const num = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, got ${v ?? "nothing"}`);
@@ -45,8 +49,10 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") opts.keep = true;
     else if (a === "--no-propose") opts.propose = false;
     else if (a === "--only-proposals") opts.onlyProposals = true;
+    else if (a === "--no-growth") opts.growth = false;
+    else if (a === "--only-growth") opts.onlyGrowth = true;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)]");
+      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)] [--no-growth | --only-growth (the growth table; sizes: OWB_BENCH_GROWTH_SIZES_MB=100,1000 OWB_BENCH_SMALL_FILES=50000, see test/bench/growth.ts)]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}; try --help`);
   }
@@ -648,6 +654,10 @@ async function main(): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    if (opts.onlyGrowth) {
+      console.log((await growthTable(growthOptionsFromEnv())).join("\n"));
+      return;
+    }
     progress(`building a ~${opts.sizeMb} MB data dir in ${b.data}`);
     b.build();
     b.install();
@@ -665,7 +675,9 @@ async function main(): Promise<void> {
     const inc = await incremental(b);
     const rest = await restores(b, path.join(b.work, "bare-restic-incr"), traced);
     const proposals = opts.propose ? await measureProposals(b) : [];
+    const growth = opts.growth ? await growthTable(growthOptionsFromEnv()) : [];
     console.log(report(opts, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals }));
+    if (growth.length > 0) console.log(growth.join("\n"));
   } finally {
     b.cleanup();
   }
