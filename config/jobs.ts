@@ -9,6 +9,12 @@ import { hostPath, name, positiveInt, scheduleExpression, sshEndpointShape, stri
 export const JOB_METHODS = ["restic", "snapshot", "sync", "local-snapshot", "pull"] as const;
 export const CONSISTENCY_MODES = ["online", "pause", "stop"] as const;
 
+/**
+ * When a job's `prune` runs unless `pruneSchedule` says otherwise: weekly, at a quiet hour
+ * after the default nightly run. Converts exactly to cron ("30 5 * * 0").
+ */
+export const DEFAULT_PRUNE_SCHEDULE = "Sun *-*-* 05:30:00";
+
 const count = positiveInt("a number of backups");
 
 export const retentionSchema = strictObject({
@@ -62,6 +68,11 @@ export const jobSchema = strictObject({
   method: z.enum(JOB_METHODS),
   targets: z.array(z.string()).min(1, { message: "needs at least one target" }),
   schedule: scheduleExpression.default("*-*-* 03:00:00"),
+  /**
+   * When `openwebui-backup prune <job>` frees what the retention no longer keeps; absent:
+   * DEFAULT_PRUNE_SCHEDULE. Not for sync (a mirror keeps no retention). See pruneScheduleOf.
+   */
+  pruneSchedule: scheduleExpression.optional(),
   /** Required by every method but sync (a mirror: history is the bucket's versioning). */
   retention: retentionSchema.default({}),
   consistency: z.enum(CONSISTENCY_MODES).default("online"),
@@ -81,3 +92,12 @@ export const jobSchema = strictObject({
   /** Overrides notify.healthcheckUrl for this job (one check per job, as healthchecks.io expects). */
   healthcheckUrl: url.optional(),
 });
+
+/**
+ * The schedule of a job's prune, or undefined for a job that has nothing to prune (sync).
+ * Runs only forget (restic) or add folders; the prune frees storage on this schedule.
+ */
+export function pruneScheduleOf(job: { readonly method: (typeof JOB_METHODS)[number]; readonly pruneSchedule?: string }): string | undefined {
+  if (job.method === "sync") return undefined;
+  return job.pruneSchedule ?? DEFAULT_PRUNE_SCHEDULE;
+}

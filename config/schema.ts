@@ -19,7 +19,7 @@ import { hostScheduleShape } from "./schedule";
 import { clusterSchema } from "./clusters";
 
 /** The method and consistency lists belong to the model as much as their types below do. */
-export { CONSISTENCY_MODES, JOB_METHODS } from "./jobs";
+export { CONSISTENCY_MODES, DEFAULT_PRUNE_SCHEDULE, JOB_METHODS, pruneScheduleOf } from "./jobs";
 
 // ---------------------------------------------------------------- hosts
 

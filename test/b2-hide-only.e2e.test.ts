@@ -95,6 +95,7 @@ describe("B2, host key without deleteFiles", () => {
     // A stray hard-delete switch in the environment changes nothing: the env file's remote says hide.
     // The big upload is removed on purpose: past the source gate's shrink limit.
     await sandbox.ok(["run", "nightly", "--allow-shrink"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z"), RCLONE_B2_HARD_DELETE: "true" });
+    await sandbox.ok(["prune", "nightly"], { RCLONE_B2_HARD_DELETE: "true" });
     expect((await sandbox.ok(["list", "nightly"])).stdout).toMatch(/1 snapshots/);
     const restored = path.join(sandbox.root, "restored");
     await sandbox.ok(["restore", "nightly", "--to", restored]);
@@ -124,6 +125,7 @@ describe("B2, host key without deleteFiles", () => {
     const first = b2.visibleNames(bucket, "web1/nightly/open-webui-backup-20260101T030000Z/");
     expect(first.length).toBeGreaterThan(5);
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+    await sandbox.ok(["prune", "nightly"]);
 
     expect((await sandbox.ok(["list", "nightly"])).stdout.trim().split("\n")).toEqual(["open-webui-backup-20260102T030000Z"]);
     const restored = path.join(sandbox.root, "restored");
@@ -160,6 +162,7 @@ describe("B2, host key without deleteFiles", () => {
     install(sandbox, "snapshot", bucket, key);
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+    await sandbox.ok(["prune", "nightly"]);
     const before = b2.versions(bucket).map((v) => v.id);
     // The first folder is hidden (a hide marker over each file), the second current.
     expect(b2.versions(bucket).filter((v) => v.action === "hide").length).toBeGreaterThan(5);

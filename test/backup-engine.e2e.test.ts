@@ -209,11 +209,13 @@ describe("failures lose nothing", () => {
       // The old backup is still there and restorable.
       expect((await sandbox.ok(["list", "nightly"], patient)).stdout).toContain(firstList.split("\n").find((l) => /open-webui-backup-|^[0-9a-f]{8} /.test(l)) ?? "");
       await sandbox.ok(["run", "nightly"], { ...patient, OPENWEBUI_BACKUP_NOW: "1767398400" });
+      // Runs only add; the prune (its own timer) applies keep: 1.
+      await sandbox.ok(["prune", "nightly"], patient);
       const restored = path.join(sandbox.root, "restored");
       await sandbox.ok(["restore", "nightly", "--to", restored], patient);
       expectSameData(sandbox.dataDir, restored);
       if (method === "snapshot") {
-        // keep: 1 → only the newest complete folder remains; the failed run's leftovers are gone.
+        // keep: 1 → after the prune only the newest complete folder remains; the failed run's leftovers are gone.
         expect((await sandbox.ok(["list", "nightly"], patient)).stdout.trim().split("\n")).toEqual(["open-webui-backup-20260103T000000Z"]);
       }
     } finally {
@@ -335,6 +337,7 @@ describe("hostile values stay data", () => {
       resticPassword: "pw $(touch PWNED5) `touch PWNED6` ' \" \n newline",
     });
     await sandbox.ok(["run", "nightly"]);
+    await sandbox.ok(["prune", "nightly"]);
     expect(fs.existsSync(path.join(evil, "web1", "nightly", "config"))).toBe(true); // the restic repository, at the literal path
     const restored = path.join(sandbox.root, "restored");
     await sandbox.ok(["restore", "nightly", "--to", restored]);

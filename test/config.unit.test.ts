@@ -63,7 +63,7 @@ describe("a valid config", () => {
 describe("bad configs are refused with the field path and what is accepted", () => {
   const table: [string, Mutate, string][] = [
     ["unknown target", (c) => (c.hosts[0].jobs[0].targets[1] = "nass"), 'hosts[0].jobs[0].targets[1]: unknown target "nass"; known: offsite-s3, offsite-b2, nas'],
-    ["typo in a job key", (c) => (c.hosts[0].jobs[0].shedule = "daily"), 'hosts[0].jobs[0]: unknown key "shedule"; accepted: name, method, targets, schedule, retention, consistency, exclude'],
+    ["typo in a job key", (c) => (c.hosts[0].jobs[0].shedule = "daily"), 'hosts[0].jobs[0]: unknown key "shedule"; accepted: name, method, targets, schedule, pruneSchedule, retention, consistency, exclude'],
     ["typo at the top level", (c) => ((c as any).target = {}), 'unknown key "target"'],
     ["unknown method", (c) => (c.hosts[0].jobs[0].method = "borg"), "hosts[0].jobs[0].method: "],
     ["unknown consistency", (c) => (c.hosts[0].jobs[0].consistency = "freeze"), "hosts[0].jobs[0].consistency: "],

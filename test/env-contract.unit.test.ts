@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { JOB_METHODS } from "../config/schema";
+import { JOB_METHODS, pruneScheduleOf } from "../config/schema";
 import { BACKUP_COMMAND_PARTS, hostAsset } from "../scripts/render/assets";
 import { HOST_SETTINGS, SettingScope, settingName } from "../scripts/render/env-contract";
 import { renderStackFile } from "../scripts/cli/render-cli";
@@ -112,6 +112,12 @@ describe("the host command's parts", () => {
     const text = hostAsset(file);
     const fn = method.replace(/-/g, "_");
     for (const kind of ["ship", "list", "restore", "manifest"]) expect(text).toMatch(new RegExp(`^${kind}_${fn}\\(\\) \\{`, "m"));
+  });
+
+  it.each(JOB_METHODS.map((m) => [m]))("method %s defines prune_ unless it keeps no retention (sync)", (method) => {
+    const fn = method.replace(/-/g, "_");
+    const defines = new RegExp(`^prune_${fn}\\(\\) \\{`, "m").test(hostAsset(`backup/methods/${method}.bash`));
+    expect(defines).toBe(pruneScheduleOf({ method }) !== undefined);
   });
 
   it("joins every part file, and each part defines functions only (main is called last)", () => {

@@ -140,10 +140,12 @@ describe("restic through rclone on S3", () => {
     const snapshotsAfterFirst = storedKeys(sandbox, bucket, "web1/nightly/snapshots");
     expect(snapshotsAfterFirst).toHaveLength(1);
 
-    // The big upload goes away: after the second run, keep 1 forgets the first snapshot and prune removes its data.
+    // The big upload goes away: the second run's forget (keep 1) drops the first snapshot, and
+    // the prune (its own timer) removes its data.
     fs.rmSync(path.join(sandbox.dataDir, "uploads", "big.bin"));
     // The big upload is removed on purpose: past the source gate's shrink limit.
     await sandbox.ok(["run", "nightly", "--allow-shrink"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+    await sandbox.ok(["prune", "nightly"]);
 
     const list = await sandbox.ok(["list", "nightly"]);
     expect(list.stdout).toMatch(/1 snapshots/);
@@ -173,7 +175,7 @@ describe("restic through rclone on S3", () => {
     const calls = shimCalls(shimLog);
     expectNoVersionRemoval(calls);
     const serves = calls.filter((c) => c.argv.startsWith("serve restic"));
-    expect(serves.length).toBeGreaterThanOrEqual(4); // run, run, list, restore
+    expect(serves.length).toBeGreaterThanOrEqual(5); // run, run, prune, list, restore
     for (const c of serves) expect(c.argv).toBe(`serve restic --stdio owb:${bucket}/web1/nightly`);
   });
 });
@@ -194,6 +196,7 @@ describe("snapshot pruning deletes files, never purges", () => {
     const first = storedKeys(sandbox, bucket, "web1/nightly/open-webui-backup-20260101T030000Z");
     expect(first.length).toBeGreaterThan(5);
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+    await sandbox.ok(["prune", "nightly"]);
 
     expect((await sandbox.ok(["list", "nightly"])).stdout.trim().split("\n")).toEqual(["open-webui-backup-20260102T030000Z"]);
     expect(storedKeys(sandbox, bucket, "web1/nightly/open-webui-backup-20260101T030000Z")).toEqual([]);
@@ -217,6 +220,7 @@ describe("snapshot pruning deletes files, never purges", () => {
     sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 1 } }, { nas: { type: "local", path: nas } }));
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
+    await sandbox.ok(["prune", "nightly"]);
     expect(fs.readdirSync(path.join(nas, "web1", "nightly"))).toEqual(["open-webui-backup-20260102T030000Z"]);
     expectNoVersionRemoval(shimCalls(shimLog));
   });

@@ -70,7 +70,14 @@ describe("install into a temporary root", () => {
       expect(mode(f.path)).toBe(f.mode.toString(8));
     }
     expect(systemctlCalls()).toEqual(
-      expect.arrayContaining(["daemon-reload", "enable --now openwebui-backup-nightly.timer", "enable --now openwebui-backup-weekly-copy.timer", "enable --now openwebui-restore-drill.timer"]),
+      expect.arrayContaining([
+        "daemon-reload",
+        "enable --now openwebui-backup-nightly.timer",
+        "enable --now openwebui-backup-weekly-copy.timer",
+        "enable --now openwebui-prune-nightly.timer",
+        "enable --now openwebui-prune-weekly-copy.timer",
+        "enable --now openwebui-restore-drill.timer",
+      ]),
     );
     fs.writeFileSync(systemctlLog, "");
 
@@ -113,12 +120,14 @@ describe("install into a temporary root", () => {
     fs.writeFileSync(systemctlLog, "");
     const r = install(onlyNightly);
     expect(r.status).toBe(0);
-    for (const gone of ["openwebui-backup-weekly-copy.service", "openwebui-backup-weekly-copy.timer"]) {
+    for (const gone of ["openwebui-backup-weekly-copy.service", "openwebui-backup-weekly-copy.timer", "openwebui-prune-weekly-copy.service", "openwebui-prune-weekly-copy.timer"]) {
       expect(fs.existsSync(at(`/etc/systemd/system/${gone}`))).toBe(false);
       expect(r.stderr).toContain(`removed /etc/systemd/system/${gone}`);
     }
     expect(fs.existsSync(at("/etc/systemd/system/openwebui-backup-nightly.timer"))).toBe(true);
-    expect(systemctlCalls()).toEqual(expect.arrayContaining(["disable --now openwebui-backup-weekly-copy.timer", "daemon-reload"]));
+    expect(fs.existsSync(at("/etc/systemd/system/openwebui-prune-nightly.timer"))).toBe(true);
+    expect(systemctlCalls()).toEqual(expect.arrayContaining(["disable --now openwebui-backup-weekly-copy.timer", "disable --now openwebui-prune-weekly-copy.timer", "daemon-reload"]));
+    expect(systemctlCalls()).not.toContain("disable --now openwebui-prune-nightly.timer");
     expect(fs.readFileSync(at(INSTALLED_LIST), "utf8")).not.toContain("weekly-copy");
   });
 
@@ -129,7 +138,7 @@ describe("install into a temporary root", () => {
     expect(r.status).toBe(0);
     expect(fs.readdirSync(at("/etc/systemd/system"))).toEqual([]);
     expect(fs.readFileSync(at("/etc/cron.d/openwebui-backup"), "utf8")).toBe(renderCronFiles(cron)[0].content);
-    expect(systemctlCalls()).toEqual(expect.arrayContaining(["disable --now openwebui-backup-nightly.timer", "disable --now openwebui-restore-drill.timer"]));
+    expect(systemctlCalls()).toEqual(expect.arrayContaining(["disable --now openwebui-backup-nightly.timer", "disable --now openwebui-prune-nightly.timer", "disable --now openwebui-restore-drill.timer"]));
   });
 
   it("refuses a payload that does not match its manifest", () => {
@@ -162,7 +171,9 @@ describe("uninstall", () => {
     for (const f of files) expect(fs.existsSync(at(f.path))).toBe(false);
     expect(fs.existsSync(at(INSTALLED_LIST))).toBe(false);
     expect(fs.existsSync(path.join(at(input.host.paths.stateDir), "last-run.json"))).toBe(true);
-    expect(systemctlCalls()).toEqual(expect.arrayContaining(["disable --now openwebui-backup-nightly.timer", "disable --now openwebui-restore-drill.timer", "daemon-reload"]));
+    expect(systemctlCalls()).toEqual(
+      expect.arrayContaining(["disable --now openwebui-backup-nightly.timer", "disable --now openwebui-prune-nightly.timer", "disable --now openwebui-prune-weekly-copy.timer", "disable --now openwebui-restore-drill.timer", "daemon-reload"]),
+    );
     // Nothing left to do the second time.
     const again = runScript(renderHostFiles(input).files.find((f) => f.path === uninstallerPath(input))!.content);
     expect(again.stderr).toMatch(/no changes/);
@@ -210,18 +221,22 @@ describe("cron lines, executed", () => {
     expect(cron).toMatch(/^SHELL=\/bin\/bash$/m);
     expect(cron).toMatch(/^PATH=/m);
     const lines = cron.split("\n").filter((l) => /^[0-9*@]/.test(l));
-    expect(lines).toHaveLength(3); // two jobs and the drill
-    const [nightly, weekly, drill] = lines.map((l) => {
+    expect(lines).toHaveLength(5); // two jobs, their prunes and the drill
+    const [nightly, nightlyPrune, weekly, weeklyPrune, drill] = lines.map((l) => {
       const fields = l.split(" ");
       return { schedule: fields.slice(0, 5).join(" "), user: fields[5], command: fields.slice(6).join(" ") };
     });
-    expect([nightly.schedule, weekly.schedule, drill.schedule, nightly.user]).toEqual(["0 3 * * *", "30 4 * * 0", "0 0 * * 1", "root"]);
+    expect([nightly.schedule, nightlyPrune.schedule, weekly.schedule, weeklyPrune.schedule, drill.schedule, nightly.user]).toEqual(["0 3 * * *", "30 5 * * 0", "30 4 * * 0", "30 5 * * 0", "0 0 * * 1", "root"]);
     const run = (cmd: string) => spawnSync("bash", ["-c", cmd], { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin" } });
 
     expect(run(nightly.command).status).toBe(0);
     expect(run(drill.command).status).toBe(0);
     expect(fs.readFileSync(`${base}/log/nightly.cron.log`, "utf8")).toBe(`args: run nightly env: ${base}/etc/backup.env\n`);
     expect(fs.readFileSync(`${base}/log/nightly.restore-drill.cron.log`, "utf8")).toBe(`args: verify nightly env: ${base}/etc/backup.env\n`);
+    // A prune has its own outer lock and log, so it never skips because its job's line holds cron's lock.
+    expect(run(nightlyPrune.command).status).toBe(0);
+    expect(fs.readFileSync(`${base}/log/nightly.prune.cron.log`, "utf8")).toBe(`args: prune nightly env: ${base}/etc/backup.env\n`);
+    expect(fs.existsSync(`${base}/lock/cron-nightly.prune.lock`)).toBe(true);
 
     // A job's run takes its job's lock itself and reports one it finds held (target-faults.e2e.test.ts).
     expect([nightly.command, weekly.command].filter((c) => c.includes("flock"))).toEqual([]);

@@ -94,6 +94,9 @@ it("pulls the newest complete snapshot, hard-links unchanged files, keeps its ow
 
   await source.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-05-04T03:00:00Z") });
   await puller.ok(["run", "from-web1"]);
+  // A pull adds; the puller's own prune applies its retention (keep 2).
+  expect(fs.readdirSync(pullRoot())).toHaveLength(3);
+  expect((await puller.ok(["prune", "from-web1"])).stderr).toMatch(/2 snapshots kept, 1 pruned/);
   expect(fs.readdirSync(pullRoot()).sort()).toEqual(["open-webui-backup-20240502T030000Z", "open-webui-backup-20240504T030000Z"]);
   expect((await puller.ok(["list", "from-web1"])).stdout.trim().split("\n")).toEqual(["open-webui-backup-20240502T030000Z", "open-webui-backup-20240504T030000Z"]);
 });

@@ -3,7 +3,7 @@
  * what is refused and why, and the config rules on schedules. That systemd itself computes
  * the same run times as a cron implementation is proven in schedule.artifact.test.ts.
  */
-import { ConfigError, parseStackConfig } from "../config";
+import { ConfigError, DEFAULT_PRUNE_SCHEDULE, parseStackConfig, pruneScheduleOf } from "../config";
 import { rawConfig } from "./support/schedule-fixtures";
 import { CRON_TO_SYSTEMD, SYSTEMD_TO_CRON } from "./support/schedule-tables";
 import { cronToSystemd, scheduleFor, scheduleFormat, scheduleProblem, systemdToCron, ScheduleError } from "../calendar/schedule";
@@ -93,10 +93,24 @@ describe("config: schedules must convert for the host's scheduler", () => {
     [{ scheduler: "cron", restoreDrill: { schedule: "*-*~01 04:00" } }, "hosts[0].restoreDrill.schedule", /end of the month/],
     [{ scheduler: "anacron" }, "hosts[0].scheduler", /expected "systemd" or "cron"/],
     [{ randomizedDelaySec: -1 }, "hosts[0].randomizedDelaySec", /0 to 86400/],
+    [{ scheduler: "cron", jobs: [{ ...jobs("0 3 * * *")[0], pruneSchedule: "Sun *-*-* 05:30:30" }] }, "hosts[0].jobs[0].pruneSchedule", /second 30.*Accepted for scheduler cron/],
+    [{ jobs: [{ ...jobs("*-*-* 03:00")[0], pruneSchedule: "Sun *-*-* 25:00" }] }, "hosts[0].jobs[0].pruneSchedule", /not a valid systemd schedule: hour 25/],
+    [{ jobs: [{ ...jobs("*-*-* 03:00")[0], pruneSchedule: "weekly; rm -rf /" }] }, "hosts[0].jobs[0].pruneSchedule", /no quotes, '\$', '%', ';'/],
+    [{ jobs: [{ name: "mirror", method: "sync", targets: ["offsite"], pruneSchedule: "weekly" }] }, "hosts[0].jobs[0].pruneSchedule", /method sync keeps one mirror and has nothing to prune.*remove pruneSchedule/],
   ])("%j → %s", (host, at, why) => {
     const found = problems(host as Record<string, unknown>).filter((p) => p.path === at);
     expect(found).toHaveLength(1);
     expect(found[0].message).toMatch(why);
+  });
+
+  it("prune: weekly on Sunday at 05:30 unless pruneSchedule says otherwise, for both schedulers; nothing for sync", () => {
+    const cfg = parseStackConfig(rawConfig({ jobs: [...jobs("*-*-* 03:00"), { name: "mirror", method: "sync", targets: ["offsite"] }, { name: "hourly", method: "restic", targets: ["offsite"], retention: { keep: 24 }, pruneSchedule: "45 2 * * *" }] }));
+    const [nightly, mirror, hourly] = cfg.hosts[0].jobs;
+    expect(pruneScheduleOf(nightly)).toBe(DEFAULT_PRUNE_SCHEDULE);
+    expect(scheduleFor(DEFAULT_PRUNE_SCHEDULE, "cron")).toBe("30 5 * * 0");
+    expect(pruneScheduleOf(mirror)).toBeUndefined();
+    expect(pruneScheduleOf(hourly)).toBe("45 2 * * *");
+    expect(problems({ scheduler: "cron", jobs: jobs("0 3 * * *") })).toEqual([]);
   });
 
   it("accepts a cron expression with OR semantics when cron runs it", () => {

@@ -205,28 +205,40 @@ describe("method local-snapshot", () => {
     expect(folders()).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T040000Z"]);
   });
 
-  it("keeps exactly what daily/weekly retention says over a sequence of days", async () => {
+  it("keeps exactly what daily/weekly retention says over a sequence of days, runs and prunes alternating", async () => {
     install({ daily: 3, weekly: 2 });
-    // 2024-01-01 is a Monday: days 1-7 are ISO week 1, 8-14 week 2.
-    for (let day = 1; day <= 10; day++) {
-      await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch(`2024-01-${String(day).padStart(2, "0")}T03:00:00Z`) });
-    }
-    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-01-10T15:00:00Z") });
+    const day = (d: number, time = "03:00:00") => epoch(`2024-01-${String(d).padStart(2, "0")}T${time}Z`);
+    // 2024-01-01 is a Monday: days 1-7 are ISO week 1, 8-14 week 2. Each night a run; on Sunday
+    // the 7th, the prune's default timer (Sun 05:30) fires after that night's run.
+    for (let d = 1; d <= 7; d++) await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: day(d) });
+    expect(folders()).toHaveLength(7); // a run never deletes
+    const prune1 = await sandbox.ok(["prune", "nightly"], { OPENWEBUI_BACKUP_NOW: day(7, "05:30:00") });
+    expect(prune1.stderr).toMatch(/nas: 3 snapshots kept, 4 pruned/);
+    expect(folders()).toEqual(["open-webui-backup-20240105T030000Z", "open-webui-backup-20240106T030000Z", "open-webui-backup-20240107T030000Z"]);
+    for (let d = 8; d <= 10; d++) await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: day(d) });
+    await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: day(10, "15:00:00") });
+    expect(folders()).toHaveLength(7);
+    await sandbox.ok(["prune", "nightly"], { OPENWEBUI_BACKUP_NOW: day(14, "05:30:00") });
     expect(folders()).toEqual([
       "open-webui-backup-20240107T030000Z", // newest of week 1
       "open-webui-backup-20240108T030000Z",
       "open-webui-backup-20240109T030000Z",
       "open-webui-backup-20240110T150000Z", // newest of Jan 10 (and of week 2)
     ]);
+    // A second prune finds nothing more to do.
+    expect((await sandbox.ok(["prune", "nightly"])).stderr).toMatch(/nas: 4 snapshots kept, 0 pruned/);
   });
 
-  it("keeps the newest N with keep, and prunes nothing when the run fails", async () => {
+  it("keeps the newest N with keep after a prune, and a failed run changes nothing", async () => {
     install({ keep: 2 });
     for (const day of ["01", "02", "03"]) await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch(`2024-02-${day}T03:00:00Z`) });
+    expect(folders()).toHaveLength(3);
+    await sandbox.ok(["prune", "nightly"]);
     expect(folders()).toEqual(["open-webui-backup-20240202T030000Z", "open-webui-backup-20240203T030000Z"]);
     fs.writeFileSync(path.join(sandbox.dataDir, "webui.db"), "this is not a database");
     const r = await sandbox.run(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2024-02-04T03:00:00Z") });
     expect(r.code).not.toBe(0);
+    await sandbox.ok(["prune", "nightly"]);
     expect(folders()).toEqual(["open-webui-backup-20240202T030000Z", "open-webui-backup-20240203T030000Z"]);
   });
 });

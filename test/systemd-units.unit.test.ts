@@ -14,7 +14,7 @@ describe.each(SYSTEMD_UNIT_CASES)("%s", (_title, host) => {
   const { files } = renderHostFiles(input);
   const units = files.filter((f) => f.path.startsWith(`${SYSTEMD_UNIT_DIR}/`));
 
-  it("renders a service and timer per job, the failure handler, and the drill when enabled", () => {
+  it("renders a service and timer per job and per job's prune, the failure handler, and the drill when enabled", () => {
     const names = units.map((u) => path.basename(u.path)).sort();
     const drill = input.host.restoreDrill.enabled ? ["openwebui-restore-drill.service", "openwebui-restore-drill.timer"] : [];
     expect(names).toEqual(
@@ -24,6 +24,10 @@ describe.each(SYSTEMD_UNIT_CASES)("%s", (_title, host) => {
         "openwebui-backup-nightly.timer",
         "openwebui-backup-weekly-copy.service",
         "openwebui-backup-weekly-copy.timer",
+        "openwebui-prune-nightly.service",
+        "openwebui-prune-nightly.timer",
+        "openwebui-prune-weekly-copy.service",
+        "openwebui-prune-weekly-copy.timer",
         ...drill,
       ].sort(),
     );
@@ -83,6 +87,33 @@ describe("hardening and write access", () => {
     expect(setting(text, "OnCalendar")).toEqual(["Sun *-*-* 04:30:00"]);
     expect(setting(text, "Persistent")).toEqual(["true"]);
     expect(setting(text, "RandomizedDelaySec")).toEqual(["120"]);
+  });
+
+  it("a job's prune unit is its run unit but for the command: same sandbox, alert and recovery", () => {
+    for (const job of ["nightly", "weekly-copy"]) {
+      const run = unit({}, `openwebui-backup-${job}.service`);
+      const prune = unit({}, `openwebui-prune-${job}.service`);
+      expect(setting(prune, "ExecStart")).toEqual([`/usr/local/sbin/openwebui-backup prune ${job}`]);
+      const body = (text: string) => text.split("\n").filter((l) => !/^(#|Description=|ExecStart=)/.test(l));
+      expect(body(prune)).toEqual(body(run));
+      expect(setting(prune, "OnFailure")).toEqual(["openwebui-backup-failure@%n.service"]);
+      expect(setting(prune, "ExecStopPost")).toEqual(["/usr/local/sbin/openwebui-backup recover"]);
+    }
+  });
+
+  it("prune timers: weekly at 05:30 on Sunday by default, pruneSchedule converted, none for sync", () => {
+    const byDefault = unit({}, "openwebui-prune-nightly.timer");
+    expect(setting(byDefault, "OnCalendar")).toEqual(["Sun *-*-* 05:30:00"]);
+    expect(setting(byDefault, "Unit")).toEqual(["openwebui-prune-nightly.service"]);
+    expect(setting(byDefault, "Persistent")).toEqual(["true"]);
+    const jobs = [
+      { name: "nightly", method: "restic", targets: ["offsite"], retention: { daily: 7 }, pruneSchedule: "15 2 * * 6" },
+      { name: "mirror", method: "sync", targets: ["offsite"] },
+    ];
+    const files = renderSystemdFiles(hostInput({ jobs })).map((f) => path.basename(f.path));
+    expect(setting(unit({ jobs }, "openwebui-prune-nightly.timer"), "OnCalendar")).toEqual(["Sat *-*-* 02:15:00"]);
+    expect(files).toContain("openwebui-backup-mirror.timer");
+    expect(files.filter((f) => f.includes("prune-mirror"))).toEqual([]);
   });
 
   it("unit paths: '%' doubled, spaces quoted, quotes refused", () => {

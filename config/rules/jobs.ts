@@ -52,6 +52,7 @@ export function jobProblems(cfg: StackConfig): ConfigProblem[] {
         job.targets.forEach((tname, ti) => {
           if (cfg.targets[tname]?.type === "local") add(`${jp}.targets[${ti}]`, `method sync needs a versioned bucket (s3 or b2); "${tname}" is a local target, which keeps no history: use method local-snapshot for local targets`);
         });
+        if (job.pruneSchedule !== undefined) add(`${jp}.pruneSchedule`, "method sync keeps one mirror and has nothing to prune; history comes from bucket versioning (remove pruneSchedule)");
       } else if (job.method === "local-snapshot" || job.method === "pull") {
         if (r.keep === undefined && calendarKeys.length === 0) add(`${jp}.retention`, `method ${job.method} needs keep or at least one of hourly, daily, weekly, monthly, yearly`);
         job.targets.forEach((tname, ti) => {

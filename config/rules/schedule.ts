@@ -10,7 +10,7 @@ import { UNIT_PATH_UNSAFE } from "../schedule";
 const UNIT_PATH_RULE = "cannot be written into a systemd unit: no quotes, '\\', '$' or control characters (or use scheduler: cron)";
 
 /**
- * Every job's schedule and the drill's schedule must convert exactly for the host's scheduler;
+ * Every job's schedule (and pruneSchedule) and the drill's schedule must convert exactly for the host's scheduler;
  * the drill must name a real job and target; paths a systemd unit names must fit in one.
  */
 export function scheduleProblems(cfg: StackConfig): ConfigProblem[] {
@@ -30,6 +30,9 @@ export function scheduleProblems(cfg: StackConfig): ConfigProblem[] {
     host.jobs.forEach((job, ji) => {
       const problem = scheduleProblem(job.schedule, host.scheduler);
       if (problem) problems.push({ path: `${hp}.jobs[${ji}].schedule`, message: problem });
+      // The default converts for both schedulers; a pruneSchedule of a sync job is refused in rules/jobs.ts.
+      const pruneProblem = job.pruneSchedule === undefined ? undefined : scheduleProblem(job.pruneSchedule, host.scheduler);
+      if (pruneProblem) problems.push({ path: `${hp}.jobs[${ji}].pruneSchedule`, message: pruneProblem });
     });
     const drill = host.restoreDrill;
     if (!drill.enabled) return;

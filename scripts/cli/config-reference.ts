@@ -126,6 +126,7 @@ export const DESCRIPTIONS: Record<string, string> = {
   "hosts[].jobs[].method": "`restic` (deduplicated, encrypted repository), `snapshot` (a dated copy per run), `sync` (a mirror at `<location>/current`, uploaded through `<location>/next` so a complete one is always there; S3 or B2 only), `local-snapshot` (hard-linked dated copies in a local directory) or `pull` (a NAS pulling another host's snapshots over SSH).",
   "hosts[].jobs[].targets": "Target names this job writes to, each in full.",
   "hosts[].jobs[].schedule": "When it runs: a systemd calendar expression or a 5-field cron expression.",
+  "hosts[].jobs[].pruneSchedule": "When `openwebui-backup prune` frees what the retention no longer keeps (restic prune, old dated folders); runs only forget or add. Absent: weekly, `Sun *-*-* 05:30:00`. Not for sync.",
   "hosts[].jobs[].retention": "What to keep (every method but sync, which keeps one mirror): `keep` (snapshot: newest N dated copies; restic: --keep-last) and/or restic's hourly/daily/weekly/monthly/yearly.",
   "hosts[].jobs[].retention.keep": "Keep the newest N backups.",
   "hosts[].jobs[].retention.hourly": "restic: keep the newest backup of each of the last N hours.",

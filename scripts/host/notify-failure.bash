@@ -31,7 +31,10 @@ fi
 
 # The job's own health check when the unit is a job's, else the host-wide one.
 job=""
-case "$unit" in openwebui-backup-*.service) job=${unit#openwebui-backup-} job=${job%.service} ;; esac
+case "$unit" in
+  openwebui-backup-*.service) job=${unit#openwebui-backup-} job=${job%.service} ;;
+  openwebui-prune-*.service) job=${unit#openwebui-prune-} job=${job%.service} ;; # a job's prune
+esac
 hc_var="OWB_JOB_${job//-/_}_HEALTHCHECK_URL"
 healthcheck_url=""
 if [[ -n "$job" && -n "${!hc_var:-}" ]]; then healthcheck_url=${!hc_var}; else healthcheck_url=${OWB_HEALTHCHECK_URL:-}; fi

@@ -14,9 +14,9 @@ export function hostAsset(file: string): string {
 
 /**
  * The parts of `openwebui-backup`, one concern each, in the order they are joined. Each
- * method has its own part (`methods/<method>.bash`) defining its ship_, list_, restore_ and
- * manifest_ functions, so adding a method is adding a file; parts define functions only, and
- * `main` comes last.
+ * method has its own part (`methods/<method>.bash`) defining its ship_, list_, restore_,
+ * manifest_ and (all but sync) prune_ functions, so adding a method is adding a file; parts
+ * define functions only, and `main` comes last.
  */
 export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/core.bash",
@@ -38,6 +38,7 @@ export const BACKUP_COMMAND_PARTS: readonly string[] = [
   "backup/local-folders.bash",
   ...JOB_METHODS.map((method) => `backup/methods/${method}.bash`),
   "backup/results.bash",
+  "backup/prune.bash",
   "backup/restore-in-place.bash",
   "backup/upgrade.bash",
   "backup/commands.bash",

@@ -1,12 +1,14 @@
 /**
- * The cron scheduler: one `/etc/cron.d/openwebui-backup` with a line per job (and the
- * restore drill), each appending what it prints to `<logDir>/<job>.cron.log` (the command
- * keeps its own `<job>.log` there too, so cron's copy gets another name). A job's run takes
- * its job's lock itself, and says so when an earlier run still holds it (with an alert once
- * that run is past its timeout), so a slow run is never overtaken by the next and never
- * silently; the drill, which takes no lock, runs under `flock -n`. Pure: values in, files out.
+ * The cron scheduler: one `/etc/cron.d/openwebui-backup` with a line per job, one per job's
+ * prune (and the restore drill), each appending what it prints to `<logDir>/<job>.cron.log`
+ * (the command keeps its own `<job>.log` there too, so cron's copy gets another name). A job's
+ * run and prune take the job's lock themselves, and say so when an earlier one still holds it
+ * (with an alert once that run is past its timeout), so a slow run is never overtaken by the
+ * next and never silently; the drill, which takes no lock, runs under `flock -n`. Pure: values
+ * in, files out.
  */
 import { scheduleFor } from "../../calendar/schedule";
+import { JobConfig, pruneScheduleOf } from "../../config/schema";
 import { commentHeader } from "./naming";
 import { restoreDrillArgs } from "./restore-drill";
 import { shellQuote } from "./shell";
@@ -38,6 +40,14 @@ export function cronLine(input: HostRenderInput, schedule: string, lockName: str
   return `${scheduleFor(schedule, "cron")} root ${steps.join(" && ")}`;
 }
 
+/** A job's prune line, with its comment; none for sync, which has nothing to prune. */
+export function pruneCronLines(input: HostRenderInput, job: JobConfig): string[] {
+  const schedule = pruneScheduleOf(job);
+  if (schedule === undefined) return [];
+  // '.' never occurs in job names, so "<job>.prune" cannot be another job's lock or log name.
+  return [`# prune of job ${job.name}: frees what its retention no longer keeps (${schedule})`, cronLine(input, schedule, `${job.name}.prune`, `${job.name}.prune`, ["prune", job.name])];
+}
+
 export function renderCronFiles(input: HostRenderInput): HostFile[] {
   const { host } = input;
   if (host.jobs.length === 0) return [];
@@ -49,6 +59,7 @@ export function renderCronFiles(input: HostRenderInput): HostFile[] {
   ];
   for (const job of host.jobs) {
     lines.push(`# job ${job.name}: ${job.method} to ${job.targets.join(", ")} (${job.schedule})`, cronLine(input, job.schedule, undefined, job.name, ["run", job.name]));
+    lines.push(...pruneCronLines(input, job));
   }
   const drill = restoreDrillArgs(input);
   if (drill) {

@@ -11,7 +11,8 @@
 import { createHash } from "crypto";
 import * as path from "path";
 import { hostAsset } from "./assets";
-import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, generatedHeader, jobTimerName } from "./naming";
+import { pruneScheduleOf } from "../../config/schema";
+import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, generatedHeader, jobPruneTimerName, jobTimerName } from "./naming";
 import { restoreDrillArgs } from "./restore-drill";
 import { shellQuote } from "./shell";
 import { HostFile, HostRenderInput } from "./types";
@@ -43,7 +44,11 @@ export function extraPackageCommands(input: HostRenderInput): string[] {
 /** The timers the installer enables (systemd scheduler only). */
 export function timerUnits(input: HostRenderInput): string[] {
   if (input.host.scheduler !== "systemd" || input.host.jobs.length === 0) return [];
-  return [...input.host.jobs.map((j) => jobTimerName(j.name)), ...(restoreDrillArgs(input) ? [`${DRILL_UNIT_BASE}.timer`] : [])];
+  return [
+    ...input.host.jobs.map((j) => jobTimerName(j.name)),
+    ...input.host.jobs.filter((j) => pruneScheduleOf(j) !== undefined).map((j) => jobPruneTimerName(j.name)),
+    ...(restoreDrillArgs(input) ? [`${DRILL_UNIT_BASE}.timer`] : []),
+  ];
 }
 
 function bashArray(name: string, values: string[]): string {

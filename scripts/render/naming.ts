@@ -12,6 +12,13 @@ export const DRILL_UNIT_BASE = "openwebui-restore-drill";
 
 export const jobServiceName = (job: string) => `openwebui-backup-${job}.service`;
 export const jobTimerName = (job: string) => `openwebui-backup-${job}.timer`;
+/**
+ * A job's prune units. Their own prefix: "openwebui-backup-<job>-prune" could be the unit of a
+ * job named "<job>-prune".
+ */
+export const PRUNE_UNIT_PREFIX = "openwebui-prune-";
+export const jobPruneServiceName = (job: string) => `${PRUNE_UNIT_PREFIX}${job}.service`;
+export const jobPruneTimerName = (job: string) => `${PRUNE_UNIT_PREFIX}${job}.timer`;
 
 /** Text safe inside a `#` comment: one line, printable. */
 export function commentText(value: string): string {

@@ -1,7 +1,7 @@
 /**
  * systemd units for one host's backup jobs: per job a hardened oneshot service and its
- * timer, a templated failure handler, the restore drill, and a tmpfiles rule for the lock
- * directory. Pure: resolved values in, files out.
+ * timer, its prune's service and timer, a templated failure handler, the restore drill, and a
+ * tmpfiles rule for the lock directory. Pure: resolved values in, files out.
  *
  * The sandbox: the whole file system is read-only (`ProtectSystem=strict`) except what the
  * job writes: staging, state, lock and log directories, the folder holding the data directory
@@ -13,10 +13,10 @@
  * the Docker CLI, and a read-only mount does not stop connecting to a socket.
  */
 import { scheduleFor } from "../../calendar/schedule";
-import { JobConfig } from "../../config/schema";
+import { JobConfig, pruneScheduleOf } from "../../config/schema";
 import { UNIT_PATH_UNSAFE } from "../../config/schedule";
 import { hostAsset } from "./assets";
-import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, commentHeader, generatedHeader, jobServiceName, jobTimerName } from "./naming";
+import { DRILL_UNIT_BASE, SYSTEMD_UNIT_DIR, TMPFILES_PATH, commentHeader, generatedHeader, jobPruneServiceName, jobPruneTimerName, jobServiceName, jobTimerName } from "./naming";
 import { restoreDrillArgs } from "./restore-drill";
 import { shellQuote } from "./shell";
 import { HostFile, HostRenderInput } from "./types";
@@ -145,14 +145,14 @@ function serviceUnit(input: HostRenderInput, opts: { description: string; args: 
   ].join("\n");
 }
 
-function timerUnit(input: HostRenderInput, description: string, service: string, schedule: string): string {
+function timerUnit(input: HostRenderInput, description: string, service: string, schedule: string, what = "backup"): string {
   return [
     "[Unit]",
     `Description=${description}`,
     "",
     "[Timer]",
     `OnCalendar=${scheduleFor(schedule, "systemd")}`,
-    "# Runs a missed backup at boot when the host was off at the scheduled time.",
+    `# Runs a missed ${what} at boot when the host was off at the scheduled time.`,
     "Persistent=true",
     `RandomizedDelaySec=${input.host.randomizedDelaySec}`,
     `Unit=${service}`,
@@ -161,6 +161,38 @@ function timerUnit(input: HostRenderInput, description: string, service: string,
     "WantedBy=timers.target",
     "",
   ].join("\n");
+}
+
+const unitFile = (name: string, content: string): HostFile => ({ path: `${SYSTEMD_UNIT_DIR}/${name}`, mode: 0o644, content });
+
+/**
+ * A job's prune: its own service and timer (none for sync, which has nothing to prune). The
+ * service is the run's in all but its command: the same sandbox, failure alert and
+ * `ExecStopPost=` recovery, because every command first settles what a killed run left
+ * behind (resuming containers, an interrupted restore), and that needs what the run needs.
+ */
+export function pruneUnits(input: HostRenderInput, job: JobConfig): HostFile[] {
+  const schedule = pruneScheduleOf(job);
+  if (schedule === undefined) return [];
+  const docker = job.consistency !== "online" || (input.host.data !== undefined && "volume" in input.host.data);
+  return [
+    unitFile(
+      jobPruneServiceName(job.name),
+      `${commentHeader(input, `Prune of Open WebUI backup job "${job.name}": frees what its retention no longer keeps on ${job.targets.join(", ")}.`)}\n${serviceUnit(input, {
+        description: `Open WebUI backup prune of job ${job.name} (${job.method} on ${job.targets.join(", ")})`,
+        args: ["prune", job.name],
+        writable: writablePaths(input, job),
+        readable: job.from ? [job.from.sshKeyFile] : [],
+        docker,
+        timeoutSec: jobTimeoutSeconds(job),
+        recover: true,
+      })}`,
+    ),
+    unitFile(
+      jobPruneTimerName(job.name),
+      `${commentHeader(input, `Schedule of the prune of Open WebUI backup job "${job.name}" (${schedule}).`)}\n${timerUnit(input, `Schedule of the prune of Open WebUI backup job ${job.name}`, jobPruneServiceName(job.name), schedule, "prune")}`,
+    ),
+  ];
 }
 
 export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
@@ -186,6 +218,7 @@ export function renderSystemdFiles(input: HostRenderInput): HostFile[] {
       ),
       unit(jobTimerName(job.name), `${commentHeader(input, `Schedule of Open WebUI backup job "${job.name}" (${job.schedule}).`)}\n${timerUnit(input, `Schedule of Open WebUI backup job ${job.name}`, jobServiceName(job.name), job.schedule)}`),
     );
+    files.push(...pruneUnits(input, job));
   }
 
   const drill = restoreDrillArgs(input);

@@ -24,6 +24,7 @@ import { buildDataDir, pseudoRandomBytes } from "../support/openwebui-data";
 import { PgWriterStats, createWebuiTables, postgresAvailable, startPgWriter, startPostgres } from "../support/postgres";
 import { s3ClientEnv } from "../support/s3-server";
 import { Row, breakdown, median, megabytes, millis, parseToolLog, renderRows, renderTable, seconds, secondsOf } from "./figures";
+import { growthOptionsFromEnv, growthTable } from "./growth";
 
 interface Options {
   sizeMb: number;
@@ -34,10 +35,13 @@ interface Options {
   onlyProposals: boolean;
   postgres: boolean;
   onlyPostgres: boolean;
+  /** The growth table (growth.ts); its sizes come from the environment. */
+  growth: boolean;
+  onlyGrowth: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
-  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false, postgres: true, onlyPostgres: false };
+  const opts: Options = { sizeMb: 300, runs: 3, writerIntervalMs: 10, keep: false, propose: true, onlyProposals: false, postgres: true, onlyPostgres: false, growth: true, onlyGrowth: false };
   const num = (flag: string, v: string | undefined, min: number) => {
     const n = Number(v);
     if (v === undefined || !Number.isFinite(n) || n < min) throw new Error(`${flag} takes a number >= ${min}, got ${v ?? "nothing"}`);
@@ -53,8 +57,10 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--only-proposals") opts.onlyProposals = true;
     else if (a === "--no-postgres") opts.postgres = false;
     else if (a === "--only-postgres") opts.onlyPostgres = true;
+    else if (a === "--no-growth") opts.growth = false;
+    else if (a === "--only-growth") opts.onlyGrowth = true;
     else if (a === "-h" || a === "--help") {
-      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)] [--no-postgres | --only-postgres (the PostgreSQL figures)]");
+      console.log("usage: npm run bench -- [--size-mb N (300)] [--runs N (3)] [--writer-interval-ms N (10)] [--keep (leave the temp dir)] [--no-propose (skip measuring proposed changes)] [--only-proposals (measure just those)] [--no-postgres | --only-postgres (the PostgreSQL figures)] [--no-growth | --only-growth (the growth table; sizes: OWB_BENCH_GROWTH_SIZES_MB=100,1000 OWB_BENCH_SMALL_FILES=50000, see test/bench/growth.ts)]");
       process.exit(0);
     } else throw new Error(`unknown option ${a}; try --help`);
   }
@@ -779,6 +785,10 @@ async function main(): Promise<void> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
+    if (opts.onlyGrowth) {
+      console.log((await growthTable(growthOptionsFromEnv())).join("\n"));
+      return;
+    }
     if (opts.onlyPostgres) {
       if (!postgresAvailable()) throw new Error("--only-postgres needs Debian's postgresql package (server binaries under /usr/lib/postgresql)");
       console.log(["openwebui-backup benchmark: PostgreSQL figures only", "", renderRows(postgresRows(await postgresFigures(opts)))].join("\n"));
@@ -802,7 +812,9 @@ async function main(): Promise<void> {
     const rest = await restores(b, path.join(b.work, "bare-restic-incr"), traced);
     const proposals = opts.propose ? await measureProposals(b) : [];
     const pg = opts.postgres && postgresAvailable() ? await postgresFigures(opts) : undefined;
+    const growth = opts.growth ? await growthTable(growthOptionsFromEnv()) : [];
     console.log(report(opts, { dataBytes, dbSize, files, full, lat, inc, rest, traced, proposals, pg }));
+    if (growth.length > 0) console.log(growth.join("\n"));
   } finally {
     b.cleanup();
   }

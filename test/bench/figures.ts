@@ -106,9 +106,11 @@ export function stepOf(call: ToolCall): string {
     case "find":
       return "du/find (manifest, state, log sizes)";
     case "restic": {
-      const sub = a.split(" ").find((w) => w !== "" && !w.startsWith("-")) ?? "";
+      // The command runs restic as `restic -o rclone.args=serve restic --stdio <subcommand> …`.
+      const sub = a.replace(/^-o rclone\.args=serve restic --stdio /, "").split(" ").find((w) => w !== "" && !w.startsWith("-")) ?? "";
       if (sub === "backup") return "restic backup";
-      if (sub === "forget") return "restic forget --prune";
+      if (sub === "forget") return / --prune\b/.test(a) ? "restic forget --prune" : "restic forget";
+      if (sub === "prune") return "restic prune";
       if (sub === "restore") return "restic restore";
       return `restic ${sub} (repo check/unlock/init)`;
     }

@@ -1,4 +1,4 @@
-# Part: commands. run, list, restore and verify, built from the parts above and the method's functions.
+# Part: commands. run, list, restore and verify (prune: prune.bash), built from the parts above and the method's functions.
 
 take_lock() {
   local lock="$OWB_LOCK_DIR/$JOB.lock"
@@ -6,10 +6,13 @@ take_lock() {
   # <> opens without truncating: the holder's note stays readable to a run that finds it held.
   exec 9<>"$lock"
   if ! flock -n 9; then
-    # LOCK_WAIT_SECONDS (pre-upgrade): a deploy waits for a scheduled run instead of failing.
-    [[ -n "${LOCK_WAIT_SECONDS:-}" ]] || lock_held "$lock"
-    log "another run of job $JOB holds $lock; waiting up to $LOCK_WAIT_SECONDS s"
-    flock -w "$LOCK_WAIT_SECONDS" 9 || lock_held "$lock"
+    # A prune of the job is waited for (prune.bash), bounded.
+    if ! wait_behind_prune; then
+      # LOCK_WAIT_SECONDS (pre-upgrade): a deploy waits for a scheduled run instead of failing.
+      [[ -n "${LOCK_WAIT_SECONDS:-}" ]] || lock_held "$lock"
+      log "another run of job $JOB holds $lock; waiting up to $LOCK_WAIT_SECONDS s"
+      flock -w "$LOCK_WAIT_SECONDS" 9 || lock_held "$lock"
+    fi
   fi
   note_lock_holder "$lock"
 }

@@ -14,6 +14,20 @@ local_complete() {
   done | sort
 }
 
+# database_filters <prefix>: rsync filters for the databases under <prefix> ("/data/" in a
+# snapshot folder, "/" in a data tree): DB_EXCLUDES leaves them out, DB_INCLUDES takes them
+# (and their folders; the caller adds --exclude '*').
+database_filters() {
+  local prefix=$1 f
+  DB_EXCLUDES=() DB_INCLUDES=()
+  sqlite_files
+  for f in "${SQLITE_FILES[@]}"; do
+    DB_EXCLUDES+=(--exclude "$prefix$f")
+    if [[ "$f" == */* ]]; then DB_INCLUDES+=(--include "$prefix${f%/*}/"); fi
+    DB_INCLUDES+=(--include "$prefix$f")
+  done
+}
+
 # write_linked_snapshot <target> <root> <folder> <rsync source args…>: copies into
 # <folder>.partial with unchanged files hard-linked to the newest complete snapshot, checks
 # the copy, then renames it. Any .partial is left by a run that died (we hold the lock):
@@ -36,14 +50,9 @@ write_linked_snapshot() {
   # same holds for the manifest and the hash list, written anew each run. Other files are
   # compared to the nanosecond (--modify-window=-1): a segment file rewritten at the same size
   # within the second of its last copy must not be linked to that copy.
-  local -a args=(-a --numeric-ids --stats --modify-window=-1 --exclude "/$MANIFEST" --exclude "/$HASHES") db_only=(-a --numeric-ids --include "/$MANIFEST" --include "/$HASHES" --include /data/) f
-  sqlite_files
-  for f in "${SQLITE_FILES[@]}"; do
-    args+=(--exclude "/data/$f")
-    if [[ "$f" == */* ]]; then db_only+=(--include "/data/${f%/*}/"); fi
-    db_only+=(--include "/data/$f")
-  done
-  db_only+=(--exclude '*')
+  database_filters /data/
+  local -a args=(-a --numeric-ids --stats --modify-window=-1 --exclude "/$MANIFEST" --exclude "/$HASHES" "${DB_EXCLUDES[@]}")
+  local -a db_only=(-a --numeric-ids --include "/$MANIFEST" --include "/$HASHES" --include /data/ "${DB_INCLUDES[@]}" --exclude '*')
   if [[ -n "$newest" ]]; then args+=(--link-dest "$root/$newest"); fi
   stats=$(rsync "${args[@]}" "$@" "$partial/")
   rsync "${db_only[@]}" "$@" "$partial/"
@@ -92,19 +101,28 @@ retained_folders() {
   if ((${#keep[@]} > 0)); then printf '%s\n' "${!keep[@]}"; fi
 }
 
-# prune_local <target> <root>: only after a successful run.
+# prune_local <target> <root>: removes the complete folders the retention does not keep (the
+# newest is always kept); prints the bytes that frees. Only under the job lock (prune.bash),
+# so no run is writing or linking against a folder here.
 prune_local() {
-  local t=$1 root=$2 f kept pruned=0
+  local t=$1 root=$2 f kept pruned=0 freed=0
   local -a complete
   mapfile -t complete < <(local_complete "$root")
-  ((${#complete[@]} > 0)) || die "$t: no complete snapshot after this run; nothing pruned"
+  if ((${#complete[@]} == 0)); then
+    log "$t: no complete snapshot in $root; nothing to prune"
+    printf '0\n'
+    return 0
+  fi
   kept=$(retained_folders "${complete[@]}")
   for f in "${complete[@]}"; do
     if ! grep -qxF "$f" <<<"$kept"; then
       log "$t: pruning $f"
+      # Files a kept folder links to stay; what only this folder holds is freed.
+      freed=$((freed + $(unshared_bytes "$root/$f")))
       rm -rf -- "${root:?}/$f"
       pruned=$((pruned + 1))
     fi
   done
   log "$t: $((${#complete[@]} - pruned)) snapshots kept, $pruned pruned"
+  printf '%s\n' "$freed"
 }

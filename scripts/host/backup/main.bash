@@ -12,6 +12,7 @@ usage: openwebui-backup <command> [<job>] [options]
                                back up before the deploy replaces Open WebUI with <ref> (no data yet: nothing to do)
   rollback <job> [--target <t>]
                                restore the newest pre-upgrade backup in place; Open WebUI stays stopped
+  prune <job> [--target <t>]   delete what the job's retention no longer keeps (its own schedule, weekly by default)
   recover                      resume containers a killed run left suspended; settle an interrupted restore
 --target defaults to the job's first target. --allow-shrink lets this one run back up a copy
 that shrank by more than the job's shrinkLimit since the last successful backup (data removed
@@ -47,7 +48,7 @@ main() {
       cmd_recover
       exit
       ;;
-    run | list | restore | verify | pre-upgrade | rollback) ;;
+    run | list | restore | verify | pre-upgrade | rollback | prune) ;;
     *) usage >&2; exit 2 ;;
   esac
   [[ $# -ge 1 && "$1" != -* ]] || { usage >&2; exit 2; }

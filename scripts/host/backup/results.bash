@@ -66,6 +66,12 @@ readonly METRICS=(
   "bytes:Bytes of the data directory the last run backed up."
   "exit_status:0 when the last run to the target succeeded, 1 when it failed."
   "pause_seconds:Seconds the last run kept the containers paused or stopped: the whole copy (consistency pause, stop), or files that never settled while copied online (0: none)."
+  # The prune's own (prune.bash), from <job>@<target>.prune.prom.
+  "prune_last_run_timestamp_seconds:Unix time the last prune of the job on the target finished."
+  "prune_last_success_timestamp_seconds:Unix time of the last successful prune on the target (0: none yet)."
+  "prune_duration_seconds:Duration of the last prune on the target."
+  "prune_bytes_freed:Bytes the last prune removed from the target (buckets: current objects; old versions stay until the lifecycle removes them)."
+  "prune_exit_status:0 when the last prune on the target succeeded, 1 when it failed."
 )
 
 # record_metrics <target> <started> <finished> <bytes> <status>: this job's and target's lines,

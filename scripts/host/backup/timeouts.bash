@@ -11,9 +11,6 @@ readonly TIMEOUT_KILL_AFTER=120
 readonly TIMEOUT_MARGIN=300
 # Seconds a target has to answer a listing before the run gives up on it.
 readonly TARGET_ANSWER_WITHIN=60
-# Bound of restic's commands that only read or lock metadata (unlock, init, snapshots); restic
-# 0.14 has no request timeout, so a server that stops answering would hold them for hours.
-readonly RESTIC_METADATA_WITHIN=900
 
 # start_job_timeout run|verify: from here on the run has its job's timeout. A watchdog, a
 # background subshell in the run's own process group (so whatever kills the run kills it

@@ -6,8 +6,10 @@ ship_local_snapshot() {
   folder=$(snapshot_folder_name)
   [[ ! -e "$root/$folder" ]] || die "$t: $folder already exists"
   write_linked_snapshot "$t" "$root" "$folder" "$stage_dir/"
-  prune_local "$t" "$root"
 }
+
+# prune_local_snapshot <target>: the retention's deletions (prune.bash); prints the bytes freed.
+prune_local_snapshot() { prune_local "$1" "$(target_location "$1")"; }
 
 list_local_snapshot() { local_complete "$(target_location "$1")"; }
 

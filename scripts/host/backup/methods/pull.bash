@@ -73,8 +73,10 @@ ship_pull() {
     gate_pulled "$t" "$path$newest"
     write_linked_snapshot "$t" "$root" "$newest" -e "$PULL_RSH" "owb-source:$path$newest/"
   fi
-  prune_local "$t" "$root"
 }
+
+# prune_pull <target>: this host's own retention over what it pulled (prune.bash).
+prune_pull() { prune_local_snapshot "$@"; }
 
 list_pull() { list_local_snapshot "$@"; }
 restore_pull() { restore_local_snapshot "$@"; }
