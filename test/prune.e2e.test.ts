@@ -290,7 +290,8 @@ describe("a prune against a target that is down", () => {
 });
 
 it("sync: prune refuses, naming the method, and touches nothing", async () => {
-  install({ method: "sync" }, { nas: { type: "local", path: nas() } });
+  // sync mirrors only to a bucket; the refusal comes before anything reaches it.
+  install({ method: "sync" }, { nas: { type: "s3", bucket: "mirror", region: "us-east-1", endpoint: "http://127.0.0.1:9", accessKeyId: "id", secretAccessKey: "secret" } });
   const r = await sandbox.run(["prune", "nightly"]);
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/job nightly uses method sync: one mirror and no retention, so nothing to prune/);
