@@ -43,7 +43,8 @@ wait_behind_prune() {
 # run's probe of an instant.
 lock_job_for_prune() {
   mkdir -p -- "$OWB_LOCK_DIR/prune"
-  exec 9>"$OWB_LOCK_DIR/$JOB.lock"
+  # <> as take_lock: the holder's note in the lock file stays readable.
+  exec 9<>"$OWB_LOCK_DIR/$JOB.lock"
   if ! flock -n 9; then
     log "a run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; waiting for it to finish (up to $(job_lock_wait) s)"
     flock -w "$(job_lock_wait)" 9 || return 1
