@@ -229,7 +229,8 @@ describe.each([
   });
 });
 
-describe.each(["local", "s3"])("method sync on a %s target", (kind) => {
+// sync mirrors only to a versioned bucket: the config refuses a local target.
+describe.each(["s3"])("method sync on a %s target", (kind) => {
   it("a damaged mirror fails verify and restore, naming each file; the next run repairs it", async () => {
     let store: Store;
     let targets: Record<string, unknown>;
