@@ -301,6 +301,8 @@ describe("method pull applies the gate to what it pulls", () => {
 
     fs.rmSync(broken, { recursive: true });
     await puller.ok(["run", "from-web1", "--allow-shrink"]);
+    // A run only adds; the retention (keep: 1) applies at the job's prune.
+    await puller.ok(["prune", "from-web1"]);
     expect(fs.readdirSync(pullRoot())).toEqual(["open-webui-backup-20240502T030000Z"]);
     expect(fs.existsSync(puller.paths.stagingDir) ? fs.readdirSync(puller.paths.stagingDir) : []).toEqual([]);
   });
