@@ -183,7 +183,7 @@ describe("a prune and a run of the same job exclude each other", () => {
     const run = startHeld(sandbox, ["run", "nightly"], "run-suspended", { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
     await run.held;
     const prune = start(sandbox, ["prune", "nightly"]);
-    await waitFor(() => /a run of job nightly holds .*nightly\.lock; waiting for it to finish/.test(prune.stderr()), "the prune to wait");
+    await waitFor(() => /a run of job nightly \(or a restore, or another prune\) holds .*nightly\.lock; waiting for it to finish/.test(prune.stderr()), "the prune to wait");
     expect(folders()).toEqual(["open-webui-backup-20260101T030000Z"]); // nothing pruned while the run holds the job
     run.release();
     expect((await run.exited).code).toBe(0);
@@ -234,7 +234,7 @@ describe("a prune and a run of the same job exclude each other", () => {
       await run.held;
       const p = await sandbox.run(["prune", "nightly"], { OPENWEBUI_BACKUP_TEST_LOCK_WAIT: "1" });
       expect(p.code).not.toBe(0);
-      expect(p.stderr).toMatch(/prune of job nightly skipped: a run still held .*nightly\.lock after 1 s/);
+      expect(p.stderr).toMatch(/prune of job nightly skipped: a run \(or restore\) still held .*nightly\.lock after 1 s/);
       expect(hook.jsonBodies()).toEqual([expect.objectContaining({ job: "nightly", outcome: "failure", target: "nas" })]);
       expect(pruneState()).toMatchObject({ outcome: "failure", failedTargets: "nas", bytesFreed: 0 });
       expect(metric("prune_exit_status")).toBe(1);

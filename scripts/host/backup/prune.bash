@@ -46,7 +46,7 @@ lock_job_for_prune() {
   # <> as take_lock: the holder's note in the lock file stays readable.
   exec 9<>"$OWB_LOCK_DIR/$JOB.lock"
   if ! flock -n 9; then
-    log "a run of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; waiting for it to finish (up to $(job_lock_wait) s)"
+    log "a run of job $JOB (or a restore, or another prune) holds $OWB_LOCK_DIR/$JOB.lock; waiting for it to finish (up to $(job_lock_wait) s)"
     flock -w "$(job_lock_wait)" 9 || return 1
   fi
   exec 6>"$(prune_lock_file)"
@@ -125,7 +125,7 @@ cmd_prune() {
     read -r -a targets <<<"$(job_targets)"
   fi
   start_log
-  lock_job_for_prune || prune_failed "$(date -u +%s)" "prune of job $JOB skipped: a run still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s" "${targets[@]}"
+  lock_job_for_prune || prune_failed "$(date -u +%s)" "prune of job $JOB skipped: a run (or restore) still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s" "${targets[@]}"
   test_hold prune-locked
   started=$(date -u +%s)
   log "prune: method $method, targets ${targets[*]}"
