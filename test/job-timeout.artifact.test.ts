@@ -129,8 +129,13 @@ describe("rendered", () => {
     }
   });
 
-  it("the host command's margin is the unit's", () => {
-    expect(hostAsset("backup/timeouts.bash")).toMatch(new RegExp(`^readonly TIMEOUT_MARGIN=${JOB_TIMEOUT_MARGIN_SEC}$`, "m"));
+  it("the host command's margin is the unit's, with room for the watchdog's grace after TERM and the alert", () => {
+    const timeouts = hostAsset("backup/timeouts.bash");
+    expect(timeouts).toMatch(new RegExp(`^readonly TIMEOUT_MARGIN=${JOB_TIMEOUT_MARGIN_SEC}$`, "m"));
+    // The fault tests shorten the grace; on a host it is 120 s, well inside the margin.
+    const grace = Number(/^readonly TIMEOUT_KILL_AFTER=(\d+)$/m.exec(timeouts)?.[1]);
+    expect(grace).toBe(120);
+    expect(grace + 60).toBeLessThan(JOB_TIMEOUT_MARGIN_SEC);
   });
 
   it("cron runs a job without an outer flock (the run reports a held lock itself); the drill keeps its flock", () => {

@@ -8,6 +8,7 @@
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { STILL_SECONDS } from "../scripts/render/env-contract";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir } from "./support/openwebui-data";
 
@@ -19,7 +20,7 @@ const BLOCKS = 4096; // a 16 MiB data_level0.bin: a burst and its copy take long
 let sandbox: HostSandbox;
 let writer: Writer | undefined;
 beforeEach(() => {
-  sandbox = new HostSandbox("owb-online-");
+  sandbox = new HostSandbox("owb-online-", { stillSeconds: STILL_SECONDS }); // the real quiet period: these tests are about it
   buildDataDir(sandbox.dataDir);
 });
 afterEach(async () => {

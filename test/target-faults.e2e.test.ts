@@ -44,6 +44,12 @@ afterEach(async () => {
 
 /** The host's own rclone settings (with_target's), not the sandbox's impatient test values. */
 const PRODUCTION_NETWORK = { RCLONE_RETRIES: undefined, RCLONE_LOW_LEVEL_RETRIES: undefined };
+/**
+ * A silent target gets 60 s to answer on a host; here 5 s (OPENWEBUI_BACKUP_TEST_ANSWER_WITHIN),
+ * so the test waits out the same bound without the minute. The rendered script's 60 s is
+ * pinned by the render snapshot.
+ */
+const ANSWER_WITHIN = 5;
 
 async function bucket(server: S3TestServer = s3): Promise<string> {
   const name = `faults-${++buckets}`;
@@ -208,14 +214,14 @@ describe("a dead target fails the run fast; the other target's backups stay rest
 
       sandbox.install(config({ ...job, targets: ["good", "dead"] }, targets));
       const started = Date.now();
-      const r = await sandbox.run(["run", "nightly"], PRODUCTION_NETWORK);
+      const r = await sandbox.run(["run", "nightly"], { ...PRODUCTION_NETWORK, OPENWEBUI_BACKUP_TEST_ANSWER_WITHIN: String(ANSWER_WITHIN) });
       const elapsed = Date.now() - started;
 
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(/dead: the target did not answer within 60 s; nothing was sent to it/);
+      expect(r.stderr).toMatch(new RegExp(`dead: the target did not answer within ${ANSWER_WITHIN} s; nothing was sent to it`));
       expect(r.stderr).toMatch(/good: done/);
       expect(silent.accepted()).toBeGreaterThan(0); // it really was asked
-      expect(elapsed).toBeLessThan(180_000); // the promise: about a minute, not hours
+      expect(elapsed).toBeLessThan(60_000); // the bound and a backup to the good target, not rclone's one-minute idle timeout
       const [body] = hook.jsonBodies();
       expect(body).toMatchObject({ host: "web1", job: "nightly", target: "dead", outcome: "failure" });
       expect(state()).toMatchObject({ outcome: "failure", failedTargets: "dead" });
@@ -232,11 +238,16 @@ describe("a dead target fails the run fast; the other target's backups stay rest
     }
   });
 
-  it.each(methods)("%s: a target that refuses connections fails within about a minute", async (_method, job) => {
+  // Both methods reach a target through the same check first; one of them waits out the host's
+  // own rclone retries, to show that they end within about a minute.
+  it.each([
+    ["sync, with the host's own retries,", methods[1][1], PRODUCTION_NETWORK],
+    ["restic", methods[0][1], {}],
+  ] as const)("%s: a target that refuses connections fails within about a minute", async (_method, job, network) => {
     const targets = { good: s3Target(await bucket()), dead: s3Target("gone", await refusedEndpoint()) };
     sandbox.install(config({ ...job, targets: ["good", "dead"] }, targets));
     const started = Date.now();
-    const r = await sandbox.run(["run", "nightly"], PRODUCTION_NETWORK);
+    const r = await sandbox.run(["run", "nightly"], network);
     const elapsed = Date.now() - started;
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/dead: the target cannot be reached \(rclone exit \d+\); nothing was sent to it/);
@@ -303,10 +314,7 @@ describe("the job's timeout", () => {
     expect((await sandbox.run(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2025-01-03T03:00:00Z") })).code).toBe(0);
   });
 
-  // KNOWN GAP (issue 12 stays open for it): since the prune/transfer and timeout branches were
-  // merged, an upload that ignores TERM is not killed 120 s after the timeout and this test
-  // hangs. Skipped so the rest of the suite runs; the next session fixes the watchdog's KILL.
-  it.skip("kills what ignores TERM 120 s later; the run itself reported at its timeout; nothing is left running", async () => {
+  it("kills what ignores TERM after a grace period; the run itself reported at its timeout; nothing is left running", async () => {
     const targets = { offsite: s3Target(await bucket()) };
     sandbox.install(config({ method: "snapshot", retention: { keep: 1 }, targets: ["offsite"], timeout: "12s" }, targets));
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2025-01-01T03:00:00Z") });
@@ -315,7 +323,7 @@ describe("the job's timeout", () => {
     fs.writeFileSync(
       path.join(sandbox.binDir, "rclone"),
       `#!/usr/bin/env bash
-if [[ "$1" == copy && ! -e "$HOLD_MARKER" ]]; then trap '' TERM; : >"$HOLD_MARKER"; while :; do sleep 1; done; fi
+if [[ "$1" == copy && -n "\${HOLD_MARKER:-}" && ! -e "$HOLD_MARKER" ]]; then trap '' TERM; : >"$HOLD_MARKER"; while :; do sleep 1; done; fi
 exec ${real} "$@"
 `,
       { mode: 0o755 },
@@ -323,14 +331,16 @@ exec ${real} "$@"
     const marker = path.join(sandbox.root, "held");
     const started = Date.now();
     // The command's output pipes stay open until the last process holding them, the upload, is gone.
-    const r = await sandbox.run(["run", "nightly"], { HOLD_MARKER: marker, OPENWEBUI_BACKUP_NOW: epoch("2025-01-02T03:00:00Z") });
+    // The watchdog's grace after TERM is 120 s on a host (pinned by the render snapshot); 5 s here.
+    const grace = 5;
+    const r = await sandbox.run(["run", "nightly"], { HOLD_MARKER: marker, OPENWEBUI_BACKUP_NOW: epoch("2025-01-02T03:00:00Z"), OPENWEBUI_BACKUP_TEST_KILL_AFTER: String(grace) });
     expect(fs.existsSync(marker)).toBe(true);
     expect(r.code).toBe(124);
-    expect(Date.now() - started).toBeGreaterThanOrEqual((12 + 120 - 2) * 1000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual((12 + grace - 1) * 1000);
     expect(hook.jsonBodies()).toEqual([expect.objectContaining({ job: "nightly", target: "offsite", outcome: "failure", message: expect.stringMatching(/^backup run timed out after \d+ s \(timeout: 12 s\)/) })]);
     const log = fs.readFileSync(path.join(sandbox.paths.logDir, "nightly.log"), "utf8");
     expect(log).toMatch(/the run has reached its timeout of 12 s; stopping it/);
-    expect(log).toMatch(/still running 120 s after TERM, so killed: \d+/);
+    expect(log).toMatch(new RegExp(`still running ${grace} s after TERM, so killed: \\d+`));
     await until("no process of the sandbox to be left", () => processesUnder(sandbox.root).length === 0, 10_000);
     expect(state()).toMatchObject({ outcome: "failure", failedTargets: "offsite" });
     expect(stagingLeft()).toEqual([]);

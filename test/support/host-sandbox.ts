@@ -106,7 +106,16 @@ export class HostSandbox {
   /** What the stack would give the env file for the database container's role. */
   databasePassword?: string;
 
-  constructor(prefix = "owb-host-") {
+  /**
+   * The env file's OWB_STILL_SECONDS: how long a folder that changed just before an online copy
+   * must stay still before it is copied again. A test's data directory is always just written,
+   * so the real 2 s would be a wait in nearly every run; tests of the online copy itself pass
+   * the real value.
+   */
+  readonly stillSeconds: number;
+
+  constructor(prefix = "owb-host-", opts: { stillSeconds?: number } = {}) {
+    this.stillSeconds = opts.stillSeconds ?? 0.2;
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     this.dataDir = path.join(this.root, "data");
     this.binDir = path.join(this.root, "bin");
@@ -149,10 +158,16 @@ export class HostSandbox {
     });
     for (const f of this.files) {
       fs.mkdirSync(path.dirname(f.path), { recursive: true });
-      fs.writeFileSync(f.path, f.content, { mode: f.mode });
+      fs.writeFileSync(f.path, f.path === this.paths.envFile ? this.withStillSeconds(f.content) : f.content, { mode: f.mode });
       fs.chmodSync(f.path, f.mode);
     }
     return this.files;
+  }
+
+  private withStillSeconds(envFile: string): string {
+    const line = /^OWB_STILL_SECONDS='[^']*'$/m;
+    if (!line.test(envFile)) throw new Error("the rendered env file has no OWB_STILL_SECONDS line to set");
+    return envFile.replace(line, `OWB_STILL_SECONDS='${this.stillSeconds}'`);
   }
 
   setVolume(name: string, mountpoint: string): void {

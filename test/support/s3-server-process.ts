@@ -14,8 +14,13 @@
  *    operations a client used (a plain DELETE or one that names a version);
  *  - once armed with `crash-on-write`, the first PUT/POST under a key prefix makes the
  *    process kill itself before answering: the server dies mid-upload, at that upload.
- * and one fix to s3rver's store: delimiter listings name every folder under the
- * prefix, including folders that hold only sub-folders (s3rver 3.7 drops those).
+ * and two fixes to s3rver's store:
+ *  - delimiter listings name every folder under the prefix, including folders that hold
+ *    only sub-folders (s3rver 3.7 drops those);
+ *  - an upload is answered only once its object file is written whole and in place.
+ *    s3rver 3.7 answers when the body has been read, before its write stream has even
+ *    opened the file, so on a busy machine the client's HEAD right after a PUT got
+ *    404 (rclone: "object not found") or a short file.
  *
  * It runs in its own process so that tests may block their event loop (execFileSync
  * of restic) without starving the server, and so that stop() is a real crash (SIGKILL).
@@ -76,10 +81,19 @@ interface ListObjectsResult {
   commonPrefixes: string[];
   isTruncated: boolean;
 }
+interface StoredObject {
+  bucket: string;
+  key: string;
+  content: Buffer | Readable;
+  metadata: Record<string, string>;
+}
 interface FilesystemStoreClass {
   prototype: {
     getBucketPath(bucket: string): string;
+    getResourcePath(bucket: string, key: string, resource: string): string;
     listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>;
+    putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
   };
 }
 
@@ -260,11 +274,35 @@ function listEveryCommonPrefix(): void {
   };
 }
 
+/**
+ * s3rver's putObject, answering only once the object is in place: written to a file in the
+ * spool (same file system) and renamed, so a reader sees the old object or the new one, whole.
+ */
+function storeObjectsWhole(spoolDir: string): void {
+  FilesystemStore.prototype.putObject = async function (object) {
+    const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+    const partial = path.join(spoolDir, `object-${randomUUID()}`);
+    await fs.mkdir(path.dirname(objectPath), { recursive: true });
+    const digests = new DigestingPassThrough();
+    const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
+    try {
+      await pipeline(content, digests, createWriteStream(partial));
+      await fs.rename(partial, objectPath);
+    } finally {
+      await fs.rm(partial, { force: true });
+    }
+    const md5 = digests.md5.digest("hex");
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: digests.length, md5 };
+  };
+}
+
 async function main(): Promise<void> {
   const options = JSON.parse(process.argv[2] ?? "") as S3ServerProcessOptions;
   await fs.mkdir(options.dataDir, { recursive: true });
   await fs.mkdir(options.spoolDir, { recursive: true });
   listEveryCommonPrefix();
+  storeObjectsWhole(options.spoolDir);
 
   const s3rver = new S3rver({
     address: "127.0.0.1",

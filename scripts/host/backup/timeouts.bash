@@ -12,6 +12,11 @@ readonly TIMEOUT_MARGIN=300
 # Seconds a target has to answer a listing before the run gives up on it.
 readonly TARGET_ANSWER_WITHIN=60
 
+# The fault tests shorten these two waits (OPENWEBUI_BACKUP_TEST_KILL_AFTER and
+# OPENWEBUI_BACKUP_TEST_ANSWER_WITHIN); nothing on a host sets them.
+kill_after() { printf '%s' "${OPENWEBUI_BACKUP_TEST_KILL_AFTER:-$TIMEOUT_KILL_AFTER}"; }
+answer_within() { printf '%s' "${OPENWEBUI_BACKUP_TEST_ANSWER_WITHIN:-$TARGET_ANSWER_WITHIN}"; }
+
 # start_job_timeout run|verify: from here on the run has its job's timeout. A watchdog, a
 # background subshell in the run's own process group (so whatever kills the run kills it
 # too), sends TERM to the run and everything it started once the time is up; the run's traps
@@ -43,7 +48,8 @@ on_term() {
 # then stops the run and what it started: TERM, and KILL to whatever of them still runs
 # TIMEOUT_KILL_AFTER seconds later (a child that ignores TERM, or hangs in the kernel).
 watchdog() {
-  local deadline=$((JOB_STARTED + JOB_LIMIT)) now left
+  local deadline=$((JOB_STARTED + JOB_LIMIT)) grace now left
+  grace=$(kill_after)
   local -a stopped
   WATCHDOG_PID=$BASHPID
   exec 9>&- # the job's lock is the run's
@@ -56,18 +62,18 @@ watchdog() {
   # Listed before the signal: a process whose parent ends is no longer the run's child.
   mapfile -t stopped < <(printf '%s %s\n' "$$" "$RUN_TICKS"; run_processes)
   signal_processes TERM "${stopped[@]}"
-  for ((now = 0; now < TIMEOUT_KILL_AFTER; now++)); do
+  for ((now = 0; now < grace; now++)); do
     left=$(still_running "${stopped[@]}")
     [[ -n "$left" ]] || exit 0
     sleep 1
   done
   left=$(still_running "${stopped[@]}")
   [[ -n "$left" ]] || exit 0
-  log "still running $TIMEOUT_KILL_AFTER s after TERM, so killed: $(cut -d ' ' -f 1 <<<"$left" | tr '\n' ' ')"
+  log "still running $grace s after TERM, so killed: $(cut -d ' ' -f 1 <<<"$left" | tr '\n' ' ')"
   mapfile -t stopped <<<"$left"
   signal_processes KILL "${stopped[@]}"
   # The run itself was among them: it could not report.
-  if grep -q "^$$ " <<<"$left"; then report_unfinished "timed out and did not stop on TERM; it was killed $TIMEOUT_KILL_AFTER s later"; fi
+  if grep -q "^$$ " <<<"$left"; then report_unfinished "timed out and did not stop on TERM; it was killed $grace s later"; fi
 }
 
 # process_start <pid>: when the process started (clock ticks since boot), or nothing: with the
@@ -198,12 +204,13 @@ network_timeouts() {
 # TARGET_ANSWER_WITHIN seconds, so a dead target fails the run in about a minute instead of
 # holding it in retries or, for restic, in a request that never returns.
 target_answers() {
-  local t=$1 rc=0 errors
+  local t=$1 rc=0 errors within
+  within=$(answer_within)
   errors=$(mktemp)
-  bounded "$TARGET_ANSWER_WITHIN" rclone lsf --max-depth 1 "$(rclone_root "$t")" >/dev/null 2>"$errors" || rc=$?
+  bounded "$within" rclone lsf --max-depth 1 "$(rclone_root "$t")" >/dev/null 2>"$errors" || rc=$?
   case $rc in
     0 | 3) rm -f -- "$errors"; return 0 ;; # 3: the folder does not exist yet
-    124 | 137) rm -f -- "$errors"; die "$t: the target did not answer within $TARGET_ANSWER_WITHIN s; nothing was sent to it" ;;
+    124 | 137) rm -f -- "$errors"; die "$t: the target did not answer within $within s; nothing was sent to it" ;;
   esac
   log "$t: $(tail -n 2 "$errors" | tr '\n' ' ')"
   rm -f -- "$errors"
