@@ -22,7 +22,7 @@ cmd_run() {
   start_log
   start_job_timeout run
   local started method consistency stage_dir t rc bytes=0 failed=()
-  started=$(date -u +%s)
+  started=$EPOCHSECONDS
   method=$(job_setting METHOD)
   consistency=$(job_setting CONSISTENCY)
   local -a targets
@@ -45,7 +45,7 @@ cmd_run() {
     RUN_PAUSE_SECONDS=$(staged_pause_seconds)
     if ((rc != 0)); then
       local finished
-      finished=$(date -u +%s)
+      finished=$EPOCHSECONDS
       write_state "$started" "$finished" failure 0 ""
       for t in "${targets[@]}"; do record_metrics "$t" "$started" "$finished" 0 1; done
       write_metrics_file || log "warning: could not write the metrics file"
@@ -57,7 +57,7 @@ cmd_run() {
 
   for t in "${targets[@]}"; do
     local t_started t_bytes=$bytes
-    t_started=$(date -u +%s)
+    t_started=$EPOCHSECONDS
     set +e
     (
       set -e
@@ -73,11 +73,11 @@ cmd_run() {
       if ((t_bytes > bytes)); then bytes=$t_bytes; fi
     fi
     if ((rc == 0)); then
-      log "$t: done in $(($(date -u +%s) - t_started)) s"
-      record_metrics "$t" "$started" "$(date -u +%s)" "$t_bytes" 0
+      log "$t: done in $((EPOCHSECONDS - t_started)) s"
+      record_metrics "$t" "$started" "$EPOCHSECONDS" "$t_bytes" 0
     else
-      log "$t: FAILED (exit $rc) after $(($(date -u +%s) - t_started)) s; its old backups were left untouched"
-      record_metrics "$t" "$started" "$(date -u +%s)" "$t_bytes" 1
+      log "$t: FAILED (exit $rc) after $((EPOCHSECONDS - t_started)) s; its old backups were left untouched"
+      record_metrics "$t" "$started" "$EPOCHSECONDS" "$t_bytes" 1
       failed+=("$t")
     fi
   done
@@ -87,12 +87,12 @@ cmd_run() {
   write_metrics_file || log "warning: could not write the metrics file"
 
   if ((${#failed[@]} > 0)); then
-    write_state "$started" "$(date -u +%s)" failure "$bytes" "${failed[*]}"
+    write_state "$started" "$EPOCHSECONDS" failure "$bytes" "${failed[*]}"
     notify_failure "$(failure_message "backup failed for target(s): ${failed[*]}")" "${failed[*]}" "$started" "$bytes"
     die "finished with failures: ${failed[*]}"
   fi
-  write_state "$started" "$(date -u +%s)" success "$bytes" ""
-  log "success: $bytes bytes, $(($(date -u +%s) - started)) s"
+  write_state "$started" "$EPOCHSECONDS" success "$bytes" ""
+  log "success: $bytes bytes, $((EPOCHSECONDS - started)) s"
   ping_healthcheck ""
 }
 
@@ -107,11 +107,11 @@ cmd_list() {
 restore_into() {
   local t=$1 snapshot=$2 dest=$3 started
   [[ ! -e "$dest" ]] || die "$dest already exists; restore needs a new directory"
-  started=$(date -u +%s)
+  started=$EPOCHSECONDS
   mkdir -p -- "$(dirname -- "$dest")"
   with_target "$t" "$(method_function restore)" "$t" "$snapshot" "$dest"
   [[ -d "$dest" ]] || die "restore produced no directory"
-  log "fetched $(files_of "$dest") files, $(bytes_of "$dest") bytes from $t in $(($(date -u +%s) - started)) s"
+  log "fetched $(files_of "$dest") files, $(bytes_of "$dest") bytes from $t in $((EPOCHSECONDS - started)) s"
 }
 
 show_manifest() {
@@ -161,7 +161,7 @@ cmd_restore() {
 cmd_verify() {
   local t scratch started status=0
   t=$(pick_target "$TARGET_ARG")
-  started=$(date -u +%s)
+  started=$EPOCHSECONDS
   start_log
   start_job_timeout verify
   ping_healthcheck /start
@@ -184,6 +184,6 @@ cmd_verify() {
     notify_failure "restore drill failed on target $t" "$t" "$started" 0
     die "verify FAILED for target $t"
   fi
-  log "verify ok: $(files_of "$scratch/data") files restored from $t in $(($(date -u +%s) - started)) s"
+  log "verify ok: $(files_of "$scratch/data") files restored from $t in $((EPOCHSECONDS - started)) s"
   ping_healthcheck ""
 }

@@ -74,7 +74,7 @@ folder_stats() {
 
 # still_for <folder_stats text> <seconds>: nothing in it changed for that long.
 still_for() {
-  awk -v now="$(date +%s.%N)" -v quiet="$2" 'NF == 4 && $4 + 0 > newest { newest = $4 + 0 } END { exit !(now - newest >= quiet) }' <<<"$1"
+  awk -v now="$EPOCHREALTIME" -v quiet="$2" 'NF == 4 && $4 + 0 > newest { newest = $4 + 0 } END { exit !(now - newest >= quiet) }' <<<"$1"
 }
 
 # unsettled_folders <work dir> <since>: the folders (NUL-separated, "." for the top) holding a
@@ -107,7 +107,7 @@ folder_list() {
 copy_online() {
   local src=$1 dest=$2 work=$3 began since
   local -a folders
-  began=$(date +%s.%N)
+  began=$EPOCHREALTIME
   file_stats "$src" >"$work/before"
   copy_files "$src" "$dest"
   file_stats "$src" >"$work/after"
@@ -130,7 +130,7 @@ settle_folders() {
   shift 2
   local -a pending=("$@") changing
   timeout=$(job_setting SETTLE_TIMEOUT)
-  deadline=$(($(date -u +%s) + timeout))
+  deadline=$((EPOCHSECONDS + timeout))
   log "online copy: $(folder_list "${pending[@]}") changed while copied or just before; copying again once still for $OWB_STILL_SECONDS s (waiting at most $timeout s)"
   while :; do
     changing=()
@@ -152,7 +152,7 @@ settle_folders() {
       return 0
     fi
     pending=("${changing[@]}")
-    (($(date -u +%s) < deadline)) || break
+    ((EPOCHSECONDS < deadline)) || break
     sleep 0.2
   done
   copy_paused "$src" "$dest" "${pending[@]}"
@@ -163,8 +163,8 @@ settle_folders() {
 wait_for_gap() {
   local src=$1 end
   shift
-  end=$(($(date -u +%s) + 10))
-  until still_for "$(folder_stats "$src" "$@")" "$PAUSE_GAP" || (($(date -u +%s) >= end)); do sleep 0.02; done
+  end=$((EPOCHSECONDS + 10))
+  until still_for "$(folder_stats "$src" "$@")" "$PAUSE_GAP" || ((EPOCHSECONDS >= end)); do sleep 0.02; done
 }
 
 # copy_paused <data dir> <dest> <folder…>: the folders that never settled, copied with the

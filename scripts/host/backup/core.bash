@@ -19,7 +19,9 @@ CLEANUP_DIRS=()
 # One line per step on stderr: the journal (or cron's log file) keeps it, and
 # start_log also copies it, with the tools' own messages, into the job's log file.
 log() {
-  printf '%s %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "${JOB:+[$JOB] }$*" >&2
+  local now
+  TZ=UTC0 printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1 # the shell's own clock: no process per line
+  printf '%s %s\n' "$now" "${JOB:+[$JOB] }$*" >&2
 }
 
 start_log() {
@@ -63,8 +65,8 @@ setting() {
   printf '%s' "${!var-}"
 }
 
-job_setting() { setting "JOB_$(ident "$JOB")_$1"; }
-target_setting() { setting "TARGET_$(ident "$1")_$2"; }
+job_setting() { setting "JOB_${JOB//-/_}_$1"; }
+target_setting() { local t=$1; setting "TARGET_${t//-/_}_$2"; }
 
 select_job() {
   local name=$1 known
@@ -89,7 +91,7 @@ pick_target() {
   die "job $JOB has no target \"$wanted\"; its targets: ${targets[*]}"
 }
 
-job_target_setting() { setting "JOB_$(ident "$JOB")_AT_$(ident "$1")_$2"; }
+job_target_setting() { local t=$1; setting "JOB_${JOB//-/_}_AT_${t//-/_}_$2"; }
 
 # Where this job's backups live on a target: <prefix or host>/<job>, or a local path.
 target_location() { job_target_setting "$1" LOCATION; }
@@ -115,7 +117,7 @@ retention_rules() {
 }
 retention_rule() { [[ -z "$2" ]] || printf '%s %s %s\n' "$1" "$2" "$3"; }
 
-now_epoch() { printf '%s' "${OPENWEBUI_BACKUP_NOW:-$(date -u +%s)}"; }
+now_epoch() { printf '%s' "${OPENWEBUI_BACKUP_NOW:-$EPOCHSECONDS}"; }
 
 json_string() {
   local s=$1
@@ -124,7 +126,7 @@ json_string() {
   s=${s//$'\n'/\\n}
   s=${s//$'\r'/\\r}
   s=${s//$'\t'/\\t}
-  printf '"%s"' "$(printf '%s' "$s" | tr -d '\000-\037')"
+  printf '"%s"' "${s//[$'\001'-$'\037']/}" # other control characters are dropped
 }
 
 on_exit() {

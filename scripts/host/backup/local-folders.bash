@@ -36,7 +36,7 @@ write_linked_snapshot() {
   local t=$1 root=$2 folder=$3 p newest started stats copied
   shift 3
   local partial="$root/$folder.partial"
-  started=$(date -u +%s)
+  started=$EPOCHSECONDS
   mkdir -p -- "$root"
   for p in "$root"/open-webui-backup-*.partial; do
     [[ -e "$p" ]] || continue
@@ -66,7 +66,7 @@ write_linked_snapshot() {
   check_databases "$partial/data" require || die "$t: the copy fails integrity_check; kept as ${partial##*/} until the next run"
   sync
   mv -T -- "$partial" "$root/$folder"
-  log "$t: $folder complete: ${copied:-0} bytes copied, unchanged files hard-linked to ${newest:-nothing (first snapshot)}, $(($(date -u +%s) - started)) s"
+  log "$t: $folder complete: ${copied:-0} bytes copied, unchanged files hard-linked to ${newest:-nothing (first snapshot)}, $((EPOCHSECONDS - started)) s"
 }
 
 # folder_time <folder> <date format>: the snapshot's time, formatted.

@@ -34,11 +34,11 @@ stage_object_storage() {
   object_storage_configured || return 0
   local mirror="$OWB_STAGING_DIR/$JOB.object-storage" dest started
   dest=$(storage_copy_dir "$1/data")
-  started=$(date -u +%s)
+  started=$EPOCHSECONDS
   mkdir -p -- "$mirror" "$(dirname -- "$dest")"
   with_object_storage rclone sync "$(storage_remote)" "$mirror" || die "could not copy Open WebUI's files from $(storage_label) (see rclone's message above)"
   cp -al -- "$mirror" "$dest"
-  log "copied $(files_of "$dest") files, $(bytes_of "$dest") bytes of Open WebUI's files from $(storage_label) in $(($(date -u +%s) - started)) s"
+  log "copied $(files_of "$dest") files, $(bytes_of "$dest") bytes of Open WebUI's files from $(storage_label) in $((EPOCHSECONDS - started)) s"
 }
 
 # check_object_storage_copy <restored tree>: the backup holds the files this host keeps in S3.

@@ -34,7 +34,7 @@ wait_behind_prune() {
   prune_holds_job || return 1
   log "a prune of job $JOB holds $OWB_LOCK_DIR/$JOB.lock; waiting for it to finish (up to $(job_lock_wait) s)"
   flock -w "$(job_lock_wait)" 9 && return 0
-  notify_failure "the prune of job $JOB still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s; this command did nothing" "" "$(date -u +%s)" 0
+  notify_failure "the prune of job $JOB still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s; this command did nothing" "" "$EPOCHSECONDS" 0
   die "the prune of job $JOB still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s; nothing was done"
 }
 
@@ -106,9 +106,9 @@ write_prune_state() {
 prune_failed() {
   local started=$1 message=$2 t
   shift 2
-  for t in "$@"; do record_prune_metrics "$t" "$started" "$(date -u +%s)" 0 1; done
+  for t in "$@"; do record_prune_metrics "$t" "$started" "$EPOCHSECONDS" 0 1; done
   write_metrics_file || log "warning: could not write the metrics file"
-  write_prune_state "$started" "$(date -u +%s)" failure 0 "$*" || log "warning: could not write the state file"
+  write_prune_state "$started" "$EPOCHSECONDS" failure 0 "$*" || log "warning: could not write the state file"
   notify_failure "$message" "$*" "$started" 0
   die "$message"
 }
@@ -125,15 +125,15 @@ cmd_prune() {
     read -r -a targets <<<"$(job_targets)"
   fi
   start_log
-  lock_job_for_prune || prune_failed "$(date -u +%s)" "prune of job $JOB skipped: a run (or restore) still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s" "${targets[@]}"
+  lock_job_for_prune || prune_failed "$EPOCHSECONDS" "prune of job $JOB skipped: a run (or restore) still held $OWB_LOCK_DIR/$JOB.lock after $(job_lock_wait) s" "${targets[@]}"
   test_hold prune-locked
-  started=$(date -u +%s)
+  started=$EPOCHSECONDS
   log "prune: method $method, targets ${targets[*]}"
   mkdir -p -- "$OWB_STAGING_DIR"
   out=$(mktemp "$OWB_STAGING_DIR/prune-$JOB.XXXXXX")
   CLEANUP_DIRS+=("$out")
   for t in "${targets[@]}"; do
-    t_started=$(date -u +%s)
+    t_started=$EPOCHSECONDS
     set +e
     (
       set -e
@@ -144,21 +144,21 @@ cmd_prune() {
     freed=$(tail -n 1 -- "$out")
     [[ "$freed" =~ ^[0-9]+$ ]] || freed=0
     if ((rc == 0)); then
-      log "$t: pruned in $(($(date -u +%s) - t_started)) s, $freed bytes freed"
-      record_prune_metrics "$t" "$t_started" "$(date -u +%s)" "$freed" 0
+      log "$t: pruned in $((EPOCHSECONDS - t_started)) s, $freed bytes freed"
+      record_prune_metrics "$t" "$t_started" "$EPOCHSECONDS" "$freed" 0
       total=$((total + freed))
     else
-      log "$t: prune FAILED (exit $rc) after $(($(date -u +%s) - t_started)) s; a prune never removes what the retention keeps"
-      record_prune_metrics "$t" "$t_started" "$(date -u +%s)" "$freed" 1
+      log "$t: prune FAILED (exit $rc) after $((EPOCHSECONDS - t_started)) s; a prune never removes what the retention keeps"
+      record_prune_metrics "$t" "$t_started" "$EPOCHSECONDS" "$freed" 1
       failed+=("$t")
     fi
   done
   write_metrics_file || log "warning: could not write the metrics file"
   if ((${#failed[@]} > 0)); then
-    write_prune_state "$started" "$(date -u +%s)" failure "$total" "${failed[*]}"
+    write_prune_state "$started" "$EPOCHSECONDS" failure "$total" "${failed[*]}"
     notify_failure "prune failed for target(s): ${failed[*]}" "${failed[*]}" "$started" 0
     die "prune finished with failures: ${failed[*]}"
   fi
-  write_prune_state "$started" "$(date -u +%s)" success "$total" ""
-  log "prune: success, $total bytes freed in $(($(date -u +%s) - started)) s"
+  write_prune_state "$started" "$EPOCHSECONDS" success "$total" ""
+  log "prune: success, $total bytes freed in $((EPOCHSECONDS - started)) s"
 }

@@ -46,7 +46,7 @@ recover_suspended() {
   log "a ${RECORD_OWNER:-run} of job ${RECORD_JOB:-?} died while it had the containers suspended; $summary"
   # One alert per dead run: a record kept for a retry is marked alerted.
   if [[ -z "$RECORD_ALERTED" ]]; then
-    notify_failure "a ${RECORD_OWNER:-run} of job ${RECORD_JOB:-?} was killed while it had the containers paused or stopped; $summary" "" "$(date -u +%s)" 0
+    notify_failure "a ${RECORD_OWNER:-run} of job ${RECORD_JOB:-?} was killed while it had the containers paused or stopped; $summary" "" "$EPOCHSECONDS" 0
   fi
   return "$status"
 }

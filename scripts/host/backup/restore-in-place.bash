@@ -379,7 +379,7 @@ recover_restore() {
     *) outcome="it could not be settled: the containers stay stopped (see the log)" ;;
   esac
   if [[ -z "$RJ_ALERTED" ]]; then
-    notify_failure "an in-place restore of job $RJ_JOB was interrupted (phase $RJ_PHASE); $outcome" "$RJ_TARGET" "$(date -u +%s)" 0
+    notify_failure "an in-place restore of job $RJ_JOB was interrupted (phase $RJ_PHASE); $outcome" "$RJ_TARGET" "$EPOCHSECONDS" 0
     if ((rc == 2)); then
       RJ_ALERTED=1
       journal_write || true

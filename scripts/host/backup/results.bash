@@ -40,8 +40,8 @@ log_tail() { tail -n 20 "${RUN_LOG:-/dev/null}" 2>/dev/null || true; }
 # notify_failure <message> <targets> <started> <bytes>: webhook JSON and the /fail ping. Records
 # that this systemd invocation has alerted, so the OnFailure= handler does not alert again.
 notify_failure() {
-  local message=$1 failed_targets=${2:-} started=${3:-$(date -u +%s)} bytes=${4:-0} payload now
-  now=$(date -u +%s)
+  local message=$1 failed_targets=${2:-} started=${3:-$EPOCHSECONDS} bytes=${4:-0} payload now
+  now=$EPOCHSECONDS
   payload=$(mktemp)
   printf '{"host":%s,"job":%s,"method":%s,"target":%s,"outcome":"failure","started":%s,"finished":%s,"duration":%s,"bytes":%s,"message":%s,"log":%s}\n' \
     "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")" "$(json_string "$failed_targets")" \

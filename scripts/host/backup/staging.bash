@@ -70,7 +70,7 @@ stage_job() {
   record_hashes "$data" "$stage_dir"
   write_manifest "$stage_dir" "$started"
   gate_shrink "$stage_dir/$MANIFEST" "the staged copy"
-  log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $(($(date -u +%s) - started)) s"
+  log "staged $(files_of "$stage_dir/data") files, $(bytes_of "$stage_dir/data") bytes in $((EPOCHSECONDS - started)) s"
 }
 
 # stage_filters: sets STAGE_FILTERS, rsync's filters for the files staging copies: everything

@@ -27,7 +27,7 @@ start_job_timeout() {
   JOB_TIMED=$1
   JOB_LIMIT=$(job_setting TIMEOUT)
   [[ "$JOB_LIMIT" =~ ^[1-9][0-9]*$ ]] || die "env file: the timeout of job $JOB is \"$JOB_LIMIT\", not a number of seconds"
-  JOB_STARTED=$(date -u +%s)
+  JOB_STARTED=$EPOCHSECONDS
   JOB_MARKS=$(metrics_marks)
   RUN_TICKS=$(process_start "$$")
   watchdog </dev/null >/dev/null 2>>"${RUN_LOG:-/dev/null}" &
@@ -36,7 +36,7 @@ start_job_timeout() {
 
 # on_term: the run's TERM trap. At or past the timeout it is the watchdog's TERM: report it.
 on_term() {
-  local elapsed=$(($(date -u +%s) - JOB_STARTED))
+  local elapsed=$((EPOCHSECONDS - JOB_STARTED))
   if ((elapsed >= JOB_LIMIT)); then
     report_unfinished "timed out after $elapsed s (timeout: $JOB_LIMIT s) and was stopped"
     exit 124
@@ -53,7 +53,7 @@ watchdog() {
   local -a stopped
   WATCHDOG_PID=$BASHPID
   exec 9>&- # the job's lock is the run's
-  while now=$(date -u +%s) && ((now < deadline)); do
+  while now=$EPOCHSECONDS && ((now < deadline)); do
     run_alive || exit 0
     sleep "$((deadline - now < 5 ? deadline - now : 5))"
   done
@@ -141,7 +141,7 @@ report_unfinished() {
     return 0
   fi
   rm -rf -- "${OWB_STAGING_DIR:?}/$JOB" # the run holds (or held, until it was killed) the job's lock
-  finished=$(date -u +%s)
+  finished=$EPOCHSECONDS
   for t in "${targets[@]}"; do
     if [[ "$(metrics_marks "$t")" == "$(grep -x "$t [0-9-]*" <<<"$JOB_MARKS")" ]]; then
       unfinished+=("$t")
@@ -170,7 +170,7 @@ metrics_marks() {
 note_lock_holder() {
   local limit=-
   if [[ "${FUNCNAME[2]:-}" == cmd_run ]]; then limit=$(job_setting TIMEOUT); fi
-  printf '%s %s %s %s\n' "$$" "$(date -u +%s)" "${FUNCNAME[2]#cmd_}" "$limit" >"$1"
+  printf '%s %s %s %s\n' "$$" "$EPOCHSECONDS" "${FUNCNAME[2]#cmd_}" "$limit" >"$1"
 }
 
 # lock_held <lock file>: this run does not start. It says who holds the lock, and alerts when
@@ -179,10 +179,10 @@ lock_held() {
   local lock=$1 pid="" started="" command="" limit="" age
   read -r pid started command limit <"$lock" 2>/dev/null || true
   [[ "$started" =~ ^[0-9]+$ ]] || die "another run of job $JOB holds $lock; not waiting"
-  age=$(($(date -u +%s) - started))
+  age=$((EPOCHSECONDS - started))
   if [[ "$limit" =~ ^[0-9]+$ ]] && ((age > limit + TIMEOUT_MARGIN)); then
     log "error: another run of job $JOB holds $lock: a $command (pid $pid) started $age s ago, past its timeout of $limit s; it is stuck. This run did not start. Look at it: ps -o pid,stat,etime,cmd -p $pid --ppid $pid"
-    notify_failure "a $command of job $JOB (pid $pid) started $age s ago still runs, past its timeout of $limit s; later runs cannot start until it ends" "$(job_targets)" "$(date -u +%s)" 0
+    notify_failure "a $command of job $JOB (pid $pid) started $age s ago still runs, past its timeout of $limit s; later runs cannot start until it ends" "$(job_targets)" "$EPOCHSECONDS" 0
     exit 1
   fi
   if [[ "$limit" =~ ^[0-9]+$ ]]; then limit=", within its timeout of $limit s"; else limit=""; fi
