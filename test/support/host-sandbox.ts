@@ -3,7 +3,7 @@
  * there, every working path inside it, and a `docker` stub on PATH that records its calls.
  * Scripts run for real (bash, sqlite3, rsync, restic, rclone); only docker is stubbed.
  */
-import { execFile } from "child_process";
+import { execFile, execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -96,6 +96,32 @@ export interface RunResult {
   stderr: string;
 }
 
+/**
+ * `restic` for the sandbox: the real one, and after the command's `restic init` succeeds, the
+ * new repository's key is rewrapped with cheap scrypt parameters (restic-cheap-key.js), so the
+ * later restic calls of a test do not each pay half a second of key derivation.
+ */
+function resticShim(): string {
+  const real = execFileSync("bash", ["-c", "command -v restic"], { encoding: "utf8" }).trim();
+  return `#!/usr/bin/env bash
+# Test shim: the real restic; a repository this command initialises gets a cheap key (see ${CHEAP_KEY}).
+args=("$@")
+while (($# > 0)); do
+  case $1 in
+    -o | -r | --repo | --option | --password-file | --cache-dir | --key-hint) shift 2 ;;
+    -*) shift ;;
+    *) break ;;
+  esac
+done
+if [[ "\${1:-}" == init && -n "\${RESTIC_REPOSITORY:-}" && -n "\${RESTIC_PASSWORD:-}" ]]; then
+  ${real} "\${args[@]}" || exit
+  exec node ${CHEAP_KEY} >&2
+fi
+exec ${real} "\${args[@]}"
+`;
+}
+const CHEAP_KEY = path.join(__dirname, "restic-cheap-key.js");
+
 export class HostSandbox {
   readonly root: string;
   readonly dataDir: string;
@@ -127,6 +153,7 @@ export class HostSandbox {
     fs.mkdirSync(this.binDir);
     fs.writeFileSync(path.join(this.binDir, "docker"), DOCKER_STUB, { mode: 0o755 });
     fs.writeFileSync(this.dockerLog, "");
+    fs.writeFileSync(path.join(this.binDir, "restic"), resticShim(), { mode: 0o755 });
   }
 
   /** Working paths of the backup command, all inside the sandbox. */

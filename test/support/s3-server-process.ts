@@ -276,7 +276,8 @@ function listEveryCommonPrefix(): void {
 
 /**
  * s3rver's putObject, answering only once the object is in place: written to a file in the
- * spool (same file system) and renamed, so a reader sees the old object or the new one, whole.
+ * spool (same file system) and renamed, so a reader sees the old object or the new one, whole,
+ * and a server killed mid-upload leaves no object without its metadata.
  */
 function storeObjectsWhole(spoolDir: string): void {
   FilesystemStore.prototype.putObject = async function (object) {
@@ -287,13 +288,15 @@ function storeObjectsWhole(spoolDir: string): void {
     const content = Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content;
     try {
       await pipeline(content, digests, createWriteStream(partial));
+      // Metadata first: s3rver lists and serves an object by its object file, so the object
+      // appears with its metadata, as on S3, even when the server dies in between.
+      const md5 = digests.md5.digest("hex");
+      await this.putMetadata(object.bucket, object.key, object.metadata, md5);
       await fs.rename(partial, objectPath);
+      return { size: digests.length, md5 };
     } finally {
       await fs.rm(partial, { force: true });
     }
-    const md5 = digests.md5.digest("hex");
-    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
-    return { size: digests.length, md5 };
   };
 }
 
