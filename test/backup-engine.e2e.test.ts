@@ -38,10 +38,6 @@ async function newBucket(): Promise<string> {
   return name;
 }
 
-function s3Target(bucket: string) {
-  return { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
-}
-
 function stackConfig(sandbox: HostSandbox, job: Record<string, unknown>, targets: Record<string, unknown>, extra: Record<string, unknown> = {}) {
   return {
     targets,
@@ -96,7 +92,7 @@ describe.each([
   afterEach(() => sandbox.cleanup());
 
   it.each(["s3", "local"])("backs up to a %s target and restores every file intact", async (kind) => {
-    const targets = kind === "s3" ? { offsite: s3Target(await newBucket()) } : { offsite: { type: "local", path: path.join(sandbox.root, "nas") } };
+    const targets = kind === "s3" ? { offsite: s3.target(await newBucket()) } : { offsite: { type: "local", path: path.join(sandbox.root, "nas") } };
     sandbox.install(stackConfig(sandbox, { ...job, targets: ["offsite"] }, targets));
     await sandbox.ok(["run", "nightly"]);
 
@@ -175,7 +171,7 @@ describe("failures lose nothing", () => {
     const hook = await webhookListener();
     try {
       await server.createBucket("backups");
-      const target = { ...s3Target("backups"), endpoint: server.endpoint };
+      const target = server.target("backups");
       sandbox.install(stackConfig(sandbox, { ...job, targets: ["offsite"] }, { offsite: target }, { notify: { webhookUrl: hook.url } }));
       // rclone's own retry defaults everywhere but in the run that meets the dead server.
       const patient = { RCLONE_RETRIES: "3", RCLONE_LOW_LEVEL_RETRIES: "10" };

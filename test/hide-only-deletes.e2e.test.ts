@@ -110,10 +110,6 @@ function setup(sandbox: HostSandbox) {
   return shimLog;
 }
 
-function s3Target(bucket: string) {
-  return { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
-}
-
 function stackConfig(sandbox: HostSandbox, job: Record<string, unknown>, targets: Record<string, unknown>) {
   return {
     targets,
@@ -133,7 +129,7 @@ describe("restic through rclone on S3", () => {
   it("backs up, forgets, prunes, lists and restores; every delete names no version", async () => {
     const bucket = await newBucket();
     const shimLog = setup(sandbox);
-    sandbox.install(stackConfig(sandbox, { method: "restic", retention: { keep: 1 } }, { offsite: s3Target(bucket) }));
+    sandbox.install(stackConfig(sandbox, { method: "restic", retention: { keep: 1 } }, { offsite: s3.target(bucket) }));
 
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
     const packsAfterFirst = storedKeys(sandbox, bucket, "web1/nightly/data");
@@ -191,7 +187,7 @@ describe("snapshot pruning deletes files, never purges", () => {
   it("on S3: the old folder's objects get plain deletes, the newest stays restorable", async () => {
     const bucket = await newBucket();
     const shimLog = setup(sandbox);
-    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 1 } }, { offsite: s3Target(bucket) }));
+    sandbox.install(stackConfig(sandbox, { method: "snapshot", retention: { keep: 1 } }, { offsite: s3.target(bucket) }));
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
     const first = storedKeys(sandbox, bucket, "web1/nightly/open-webui-backup-20260101T030000Z");
     expect(first.length).toBeGreaterThan(5);

@@ -105,7 +105,7 @@ suite("PostgreSQL in the database container (docker exec)", () => {
     if (job.method === "sync") {
       const bucket = `pg-sync-${++counter}`;
       await s3.createBucket(bucket);
-      targets = { nas: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+      targets = { nas: s3.target(bucket) };
     }
     sandbox.install(hostConfig(sandbox, { container: DB_CONTAINER, database: db }, { ...job, targets: ["nas"] }, targets));
     const writer = await startPgWriter(pg, db, 5);
@@ -357,7 +357,7 @@ suite("PostgreSQL by URL (client tools on the host)", () => {
   it("authenticates with the URL's password through PGPASSWORD, backs up to S3, restores and verifies; docker is never asked", async () => {
     const db = newDatabase();
     await s3.createBucket(`pg-url-${counter}`);
-    const offsite = { type: "s3", bucket: `pg-url-${counter}`, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    const offsite = s3.target(`pg-url-${counter}`);
     sandbox.install(hostConfig(sandbox, { url: pg.url(db) }, { method: "restic", retention: { keep: 2 }, targets: ["offsite"] }, { offsite }));
     const env = fs.readFileSync(sandbox.paths.envFile, "utf8");
     expect(env).toContain(`OWB_DATABASE_URL='${pg.url(db)}'`);
@@ -447,7 +447,7 @@ suite("Open WebUI on the stack's PostgreSQL with its files in S3", () => {
 
   const stackConfig = (job: Record<string, unknown>) => ({
     targets: {
-      files: { type: "s3", bucket, endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+      files: s3.target(bucket, { prefix: undefined }),
       nas: { type: "local", path: path.join(sandbox.root, "nas") },
     },
     hosts: [

@@ -134,7 +134,7 @@ describe("restic: a prune whose restic is killed while it holds the repository's
     const slow = await startS3Server({ slowWritesMs: 200 });
     try {
       await slow.createBucket("backups");
-      const target = { type: "s3", bucket: "backups", prefix: "web1", endpoint: slow.endpoint, region: "us-east-1", accessKeyId: slow.accessKeyId, secretAccessKey: slow.secretAccessKey };
+      const target = slow.target("backups");
       install({ method: "restic", retention: { keep: 1 } }, { offsite: target });
       await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
       fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "later.txt"), "later\n");
@@ -260,7 +260,7 @@ describe("a prune against a target that is down", () => {
     ["restic", { method: "restic", retention: { keep: 1 } }, /1 snapshots/],
     ["snapshot", { method: "snapshot", retention: { keep: 1 } }, /^open-webui-backup-20260101T030000Z\nopen-webui-backup-20260102T030000Z$/],
   ])("%s: fails non-zero, alerts, records it, and loses nothing; the next prune succeeds", async (_method, job, listed) => {
-    const target = { type: "s3", bucket: "backups", prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
+    const target = s3.target("backups");
     install(job, { offsite: target });
     await sandbox.ok(["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-01T03:00:00Z") });
     fs.writeFileSync(path.join(sandbox.dataDir, "uploads", "later.txt"), "later\n");

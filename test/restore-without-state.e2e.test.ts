@@ -31,7 +31,7 @@ beforeAll(async () => {
   sandbox = new HostSandbox("owb-nostate-");
   buildDataDir(sandbox.dataDir);
   sandbox.install({
-    targets: { offsite: { type: "s3", bucket: "my-backups", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+    targets: { offsite: s3.target("my-backups", { prefix: undefined }) },
     hosts: [
       {
         name: "web1",

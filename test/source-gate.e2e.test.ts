@@ -134,7 +134,7 @@ describe.each([
     if (method === "sync") {
       const bucket = `gate-sync-${++buckets}`;
       await s3.createBucket(bucket);
-      sandbox.install(config(job, { targets: { nas: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } } }));
+      sandbox.install(config(job, { targets: { nas: s3.target(bucket) } }));
     } else {
       sandbox.install(config(job));
     }

@@ -30,7 +30,7 @@ async function mirrorTarget(): Promise<{ target: Record<string, unknown>; stored
   const bucket = `mirror-${++buckets}`;
   await s3.createBucket(bucket);
   return {
-    target: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
+    target: s3.target(bucket),
     stored: (key: string) => path.join(s3Data, bucket, `${key}._S3rver_object`),
   };
 }

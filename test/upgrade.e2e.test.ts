@@ -116,7 +116,7 @@ describe.each([
 
   const targetsFor = async () =>
     kind === "s3"
-      ? { offsite: { type: "s3", bucket: await newBucket(), prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } }
+      ? { offsite: s3.target(await newBucket()) }
       : { offsite: { type: "local", path: path.join(sandbox.root, "nas") } };
 
   it("pre-upgrade on a live data dir, a migration, then rollback gives the pre-upgrade data back and leaves Open WebUI stopped", async () => {
@@ -307,7 +307,7 @@ describe("pre-upgrade edge cases", () => {
     buildDataDir(sandbox.dataDir, { chats: 5, bigUploadBytes: 1000 });
     // sync mirrors only to a versioned bucket (a local target is refused by the config).
     const bucket = await newBucket();
-    const offsite = { offsite: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+    const offsite = { offsite: s3.target(bucket) };
     sandbox.install(stackConfig(sandbox, { method: "sync", targets: ["offsite"] }, offsite));
     for (const args of [["pre-upgrade", "nightly", "--to-image", NEW], ["rollback", "nightly"]]) {
       const r = await sandbox.run(args);

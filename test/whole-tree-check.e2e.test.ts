@@ -83,7 +83,7 @@ function config(job: Record<string, unknown>, targets: Record<string, unknown>) 
 async function s3Target() {
   const bucket = `tree-${++buckets}`;
   await s3.createBucket(bucket);
-  return { bucket, target: { type: "s3", bucket, prefix: "web1", endpoint: s3.endpoint, region: "us-east-1", accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } };
+  return { bucket, target: s3.target(bucket) };
 }
 const nasTarget = () => ({ type: "local", path: path.join(sandbox.root, "nas") });
 /** Where job nightly of host web1 keeps its backups on the local target. */

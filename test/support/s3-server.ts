@@ -37,7 +37,7 @@ export interface S3TestServer {
   accessKeyId: string; // "S3RVER"
   secretAccessKey: string; // "S3RVER"
   createBucket(name: string): Promise<void>;
-  /** A stack config target on this server: the bucket, prefix "web1" unless given, this server's endpoint and account. */
+  /** A stack config target on this server: the bucket, prefix "web1" unless given (undefined: none), this server's endpoint and account. */
   target(bucket: string, overrides?: Record<string, unknown>): Record<string, unknown>;
   stop(): Promise<void>; // close (used to simulate the server dying mid-upload); safe to call twice
   /** Arms the server to crash (SIGKILL itself) when the next PUT/POST under `bucket/keyPrefix` arrives, before it answers. */
@@ -116,7 +116,9 @@ class ChildProcessS3Server implements S3TestServer {
   }
 
   target(bucket: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-    return { type: "s3", bucket, prefix: "web1", endpoint: this.endpoint, region: "us-east-1", accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey, ...overrides };
+    const target = { type: "s3", bucket, prefix: "web1", endpoint: this.endpoint, region: "us-east-1", accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey, ...overrides };
+    // An override of undefined leaves the field out (the config's objects are strict).
+    return Object.fromEntries(Object.entries(target).filter(([, value]) => value !== undefined));
   }
 
   /** Starts the child on options.port (0 the first time, then the port it got). */
