@@ -18,8 +18,12 @@ const tier = (name, extra = {}) => ({
 });
 const preflight = (name) => ({ globalSetup: `<rootDir>/test/support/preflight-setup.${name}.ts` });
 
+const os = require("os");
+
 module.exports = {
-  maxWorkers: 2,
+  // One worker more than the machine has cores: the end-to-end tests spend much of their time
+  // waiting on the tools they drive (a timeout, a server), and that time is another test's.
+  maxWorkers: os.availableParallelism() + 1,
   // End-to-end tests start real tools, so tests get a generous timeout. A global option:
   // jest ignores it inside a project.
   testTimeout: 120000,
