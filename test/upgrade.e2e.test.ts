@@ -15,6 +15,7 @@ import { epoch } from "./support/backup-checks";
 import { HostSandbox } from "./support/host-sandbox";
 import { WEBUI_TABLES, buildDataDir, integrityCheck, isDatabaseFile, isExcluded, rowCounts, treeHashes } from "./support/openwebui-data";
 import { S3TestServer, startS3Server } from "./support/s3-server";
+import { describeWithTmpfs, mountTmpfs, unmountAll } from "./support/tmpfs";
 import { webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(300_000);
@@ -230,6 +231,35 @@ async function newBucket(): Promise<string> {
   await s3.createBucket(name);
   return name;
 }
+
+describeWithTmpfs()("rollback on a data directory that is a mountpoint (its own disk)", () => {
+  let sandbox: HostSandbox;
+  beforeEach(() => {
+    sandbox = new HostSandbox();
+    mountTmpfs(sandbox.dataDir, "64m");
+    buildDataDir(sandbox.dataDir);
+  });
+  afterEach(() => {
+    unmountAll();
+    sandbox.cleanup();
+  });
+
+  it("gives the pre-upgrade data back and names the safety copy inside the mountpoint, where the restore kept it", async () => {
+    sandbox.install(stackConfig(sandbox, { method: "local-snapshot", retention: { keep: 5 }, targets: ["nas"] }, { nas: { type: "local", path: path.join(sandbox.root, "nas") } }));
+    runImage(sandbox, OLD, "sha256:1111", OLD_DIGEST);
+    await sandbox.ok(["pre-upgrade", "nightly", "--to-image", NEW], { OPENWEBUI_BACKUP_NOW: epoch("2026-11-02T10:00:00Z") });
+    runImage(sandbox, NEW, "sha256:2222", NEW_DIGEST);
+    simulateMigration(sandbox.dataDir);
+
+    const rb = await sandbox.ok(["rollback", "nightly"]);
+    const safety = fs.readdirSync(sandbox.dataDir).filter((n) => n.startsWith(".openwebui-before-restore-"));
+    expect(safety).toHaveLength(1);
+    expect(rb.stdout).toContain(`The upgraded data is kept in ${path.join(sandbox.dataDir, safety[0])}`);
+    expect(fs.readFileSync(path.join(sandbox.dataDir, safety[0], "uploads", "after-upgrade.txt"), "utf8")).toBe("uploaded after the upgrade");
+    expect(fs.existsSync(path.join(sandbox.dataDir, "uploads", "after-upgrade.txt"))).toBe(false);
+    expect(sql(path.join(sandbox.dataDir, "webui.db"), "SELECT version_num FROM alembic_version;")).toBe(BASE_REVISION);
+  });
+});
 
 describe("pre-upgrade edge cases", () => {
   let sandbox: HostSandbox;

@@ -153,6 +153,17 @@ restore_volume_swappable() {
     die "Docker volume $OWB_DATA_VOLUME is not a plain local volume (driver and options: $driver); restore --to a directory and copy it into the volume while Open WebUI is stopped. Nothing was changed."
 }
 
+# newest_safety_copy <data>: the newest safety copy an in-place restore kept of <data>, in the
+# layout the data directory has (beside it, or inside it when it is a mountpoint); or nothing.
+newest_safety_copy() {
+  local data=$1
+  if mountpoint -q -- "$data"; then
+    find "$data" -mindepth 1 -maxdepth 1 -type d -name '.openwebui-before-restore-*'
+  else
+    find "$(dirname -- "$data")" -mindepth 1 -maxdepth 1 -type d -name "$(basename -- "$data").before-restore-*"
+  fi | sort | tail -n 1
+}
+
 # restore_plan <data> <target> <snapshot>: the journal's names for this restore, new ones
 # (a restore in the same second as the one before gets a number after its time).
 restore_plan() {

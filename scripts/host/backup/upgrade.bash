@@ -224,7 +224,7 @@ image_pin() {
 rollback_next_steps() {
   local snapshot=$1 image=$2 digest=$3 upgrade_to=$4 revision=$5 pin data safety
   data=$(data_dir)
-  safety=$(find "$(dirname -- "$data")" -mindepth 1 -maxdepth 1 -type d -name "$(basename -- "$data").before-restore-*" | sort | tail -n 1)
+  safety=$(newest_safety_copy "$data")
   printf 'Rolled back job %s on host %s: %s is the data from before the upgrade to %s.\n' "$JOB" "$OWB_HOST" "$snapshot" "$upgrade_to"
   printf 'Open WebUI (container %s) is STOPPED on purpose: started again, the upgraded release would migrate this data again.\n' "$OWB_OPENWEBUI_CONTAINER"
   printf 'Next:\n'
