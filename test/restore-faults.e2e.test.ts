@@ -7,13 +7,13 @@
  * containers run only on complete data, and the next invocation settles what was left.
  * Real bash, rsync and sqlite3; `docker` is the sandbox's stateful stub.
  */
-import { execFileSync, spawnSync } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { startHeld } from "./support/held-command";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, isDatabaseFile, treeHashes } from "./support/openwebui-data";
+import { describeWithTmpfs, mountTmpfs, unmountAll } from "./support/tmpfs";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(240_000);
@@ -22,34 +22,17 @@ const CONTAINERS = ["open-webui", "ollama"];
 /** The folders an in-place restore keeps inside a data directory that is a mountpoint. */
 const isRestoreFolder = (rel: string) => /^\.openwebui-(before-)?restore-/.test(rel);
 
-/** Whether this machine lets the tests mount a tmpfs (root, no seccomp/userns in the way). */
-const tmpfsRefusal: string | undefined = (() => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "owb-mount-probe-"));
-  const r = spawnSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir], { encoding: "utf8" });
-  if (r.status === 0) spawnSync("umount", [dir]);
-  fs.rmdirSync(dir);
-  return r.status === 0 ? undefined : `mount -t tmpfs refused here: ${(r.stderr || r.error?.message || "").trim()}`;
-})();
-if (tmpfsRefusal) console.warn(`skipping the tmpfs cases: ${tmpfsRefusal}`);
-const withTmpfs = tmpfsRefusal ? describe.skip : describe;
+const withTmpfs = describeWithTmpfs();
 
 let sandbox: HostSandbox;
 let hook: WebhookListener;
-let mounts: string[] = [];
-
-function mountTmpfs(dir: string, size: string): void {
-  fs.mkdirSync(dir, { recursive: true });
-  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir]);
-  mounts.push(dir);
-}
 
 beforeEach(async () => {
   sandbox = new HostSandbox("owb-restore-");
   hook = await webhookListener();
 });
 afterEach(async () => {
-  for (const m of mounts.reverse()) spawnSync("umount", [m]);
-  mounts = [];
+  unmountAll();
   await hook.close();
   sandbox.cleanup();
 });
