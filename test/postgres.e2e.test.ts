@@ -12,7 +12,8 @@ import { HostSandbox } from "./support/host-sandbox";
 import { AWKWARD_UPLOAD_NAMES, buildDataDir, isExcluded, treeHashes } from "./support/openwebui-data";
 import { PgCluster, WEBUI_PG_REVISION, WEBUI_PG_TABLES, createWebuiTables, pgRowCounts, postgresAvailable, startPgWriter, startPostgres } from "./support/postgres";
 import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
-import { TestSshd, startSshd } from "./support/sshd";
+import { installPull, startPullSshd } from "./support/pull-pair";
+import { TestSshd } from "./support/sshd";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 
 jest.setTimeout(300_000);
@@ -533,12 +534,10 @@ suite("method pull of a PostgreSQL host's snapshots", () => {
   let source: HostSandbox;
   let puller: HostSandbox;
   let sshd: TestSshd;
-  const srcRoot = () => path.join(source.root, "disk", "web1", "nightly");
   beforeEach(async () => {
     source = newSandbox();
     puller = new HostSandbox("owb-pg-nas-");
-    fs.mkdirSync(srcRoot(), { recursive: true });
-    sshd = await startSshd(`command="/usr/bin/rrsync -ro ${srcRoot()}",restrict`);
+    sshd = await startPullSshd(source);
   });
   afterEach(async () => {
     await sshd?.stop();
@@ -548,31 +547,7 @@ suite("method pull of a PostgreSQL host's snapshots", () => {
 
   it("copies the dump with the files; the puller restores it and checks the files (it has no server to load it into)", async () => {
     const db = newDatabase();
-    const cfg = {
-      targets: { disk: { type: "local", path: path.join(source.root, "disk") }, nas: { type: "local", path: path.join(puller.root, "nas") } },
-      hosts: [
-        {
-          name: "web1",
-          data: { dir: source.dataDir },
-          database: { postgres: { container: DB_CONTAINER, user: pg.superuser, database: db } },
-          jobs: [{ name: "nightly", method: "local-snapshot", targets: ["disk"], retention: { keep: 3 } }],
-        },
-        {
-          name: "nas",
-          jobs: [
-            {
-              name: "from-web1",
-              method: "pull",
-              from: { host: "127.0.0.1", port: sshd.port, user: "root", sshKeyFile: sshd.clientKey, path: "/", hostKey: sshd.hostKey },
-              targets: ["nas"],
-              retention: { keep: 2 },
-            },
-          ],
-        },
-      ],
-    };
-    source.install(cfg, "test", 0);
-    puller.install(cfg, "test", 1);
+    installPull(source, puller, sshd, { source: { database: { postgres: { container: DB_CONTAINER, user: pg.superuser, database: db } } } });
     await source.ok(["run", "nightly"]);
     await puller.ok(["run", "from-web1"]);
     const restored = path.join(puller.root, "restored");

@@ -8,7 +8,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir } from "./support/openwebui-data";
-import { TestSshd, startSshd } from "./support/sshd";
+import { installPull, pullSourceRoot, pulledRoot, startPullSshd } from "./support/pull-pair";
+import { TestSshd } from "./support/sshd";
 import { epoch, expectSameData } from "./support/backup-checks";
 
 jest.setTimeout(180_000);
@@ -16,15 +17,14 @@ jest.setTimeout(180_000);
 let source: HostSandbox;
 let puller: HostSandbox;
 let sshd: TestSshd;
-const srcRoot = () => path.join(source.root, "disk", "web1", "nightly");
-const pullRoot = () => path.join(puller.root, "nas", "nas", "from-web1");
+const srcRoot = () => pullSourceRoot(source);
+const pullRoot = () => pulledRoot(puller);
 
 beforeEach(async () => {
   source = new HostSandbox("owb-src-");
   puller = new HostSandbox("owb-nas-");
   buildDataDir(source.dataDir);
-  fs.mkdirSync(srcRoot(), { recursive: true });
-  sshd = await startSshd(`command="/usr/bin/rrsync -ro ${srcRoot()}",restrict`);
+  sshd = await startPullSshd(source);
 });
 afterEach(async () => {
   await sshd?.stop();
@@ -32,30 +32,8 @@ afterEach(async () => {
   puller.cleanup();
 });
 
-function config(from: Record<string, unknown> = {}) {
-  return {
-    targets: { disk: { type: "local", path: path.join(source.root, "disk") }, nas: { type: "local", path: path.join(puller.root, "nas") } },
-    hosts: [
-      { name: "web1", data: { dir: source.dataDir }, jobs: [{ name: "nightly", method: "local-snapshot", targets: ["disk"], retention: { keep: 7 } }] },
-      {
-        name: "nas",
-        jobs: [
-          {
-            name: "from-web1",
-            method: "pull",
-            from: { host: "127.0.0.1", port: sshd.port, user: "root", sshKeyFile: sshd.clientKey, path: "/", hostKey: sshd.hostKey, ...from },
-            targets: ["nas"],
-            retention: { keep: 2 },
-          },
-        ],
-      },
-    ],
-  };
-}
-
 function install(from: Record<string, unknown> = {}) {
-  source.install(config(from), "test", 0);
-  puller.install(config(from), "test", 1);
+  installPull(source, puller, sshd, { from });
 }
 
 it("pulls the newest complete snapshot, hard-links unchanged files, keeps its own retention, restores intact", async () => {

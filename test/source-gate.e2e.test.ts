@@ -13,7 +13,8 @@ import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir } from "./support/openwebui-data";
 import { epoch, expectSameData } from "./support/backup-checks";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
-import { TestSshd, startSshd } from "./support/sshd";
+import { installPull, pullSourceRoot, pulledRoot, startPullSshd } from "./support/pull-pair";
+import { TestSshd } from "./support/sshd";
 import { S3TestServer, startS3Server } from "./support/s3-server";
 
 jest.setTimeout(300_000);
@@ -236,35 +237,14 @@ describe("method pull applies the gate to what it pulls", () => {
   let source: HostSandbox;
   let puller: HostSandbox;
   let sshd: TestSshd;
-  const srcRoot = () => path.join(source.root, "disk", "web1", "nightly");
-  const pullRoot = () => path.join(puller.root, "nas", "nas", "from-web1");
+  const srcRoot = () => pullSourceRoot(source);
+  const pullRoot = () => pulledRoot(puller);
   beforeEach(async () => {
     source = new HostSandbox("owb-gsrc-");
     puller = new HostSandbox("owb-gnas-");
     buildDataDir(source.dataDir);
-    fs.mkdirSync(srcRoot(), { recursive: true });
-    sshd = await startSshd(`command="/usr/bin/rrsync -ro ${srcRoot()}",restrict`);
-    const cfg = {
-      targets: { disk: { type: "local", path: path.join(source.root, "disk") }, nas: { type: "local", path: path.join(puller.root, "nas") } },
-      hosts: [
-        { name: "web1", data: { dir: source.dataDir }, jobs: [{ name: "nightly", method: "local-snapshot", targets: ["disk"], retention: { keep: 7 } }] },
-        {
-          name: "nas",
-          jobs: [
-            {
-              name: "from-web1",
-              method: "pull",
-              from: { host: "127.0.0.1", port: sshd.port, user: "root", sshKeyFile: sshd.clientKey, path: "/", hostKey: sshd.hostKey },
-              targets: ["nas"],
-              retention: { keep: 1 },
-            },
-          ],
-        },
-      ],
-      notify: { webhookUrl: hook.url },
-    };
-    source.install(cfg, "test", 0);
-    puller.install(cfg, "test", 1);
+    sshd = await startPullSshd(source);
+    installPull(source, puller, sshd, { keep: 1, stack: { notify: { webhookUrl: hook.url } } });
   });
   afterEach(async () => {
     await sshd?.stop();

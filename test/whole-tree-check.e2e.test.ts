@@ -13,7 +13,8 @@ import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, isExcluded, pseudoRandomBytes, treeHashes } from "./support/openwebui-data";
 import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
-import { TestSshd, startSshd } from "./support/sshd";
+import { installPull, pullSourceRoot, pulledRoot, startPullSshd } from "./support/pull-pair";
+import { TestSshd } from "./support/sshd";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 import { epoch, expectSameData } from "./support/backup-checks";
 
@@ -497,34 +498,13 @@ exit "$rc"
 describe("method pull", () => {
   let source: HostSandbox;
   let sshd: TestSshd;
-  const srcRoot = () => path.join(source.root, "disk", "web1", "nightly");
-  const pullRoot = () => path.join(sandbox.root, "nas", "nas", "from-web1");
+  const srcRoot = () => pullSourceRoot(source);
+  const pullRoot = () => pulledRoot(sandbox);
   beforeEach(async () => {
     source = new HostSandbox("owb-tree-src-");
     buildDataDir(source.dataDir);
-    fs.mkdirSync(srcRoot(), { recursive: true });
-    sshd = await startSshd(`command="/usr/bin/rrsync -ro ${srcRoot()}",restrict`);
-    const cfg = {
-      targets: { disk: { type: "local", path: path.join(source.root, "disk") }, nas: { type: "local", path: path.join(sandbox.root, "nas") } },
-      hosts: [
-        { name: "web1", data: { dir: source.dataDir }, jobs: [{ name: "nightly", method: "local-snapshot", targets: ["disk"], retention: { keep: 7 } }] },
-        {
-          name: "nas",
-          jobs: [
-            {
-              name: "from-web1",
-              method: "pull",
-              from: { host: "127.0.0.1", port: sshd.port, user: "root", sshKeyFile: sshd.clientKey, path: "/", hostKey: sshd.hostKey },
-              targets: ["nas"],
-              retention: { keep: 5 },
-            },
-          ],
-        },
-      ],
-      notify: { webhookUrl: hook.url },
-    };
-    source.install(cfg, "test", 0);
-    sandbox.install(cfg, "test", 1);
+    sshd = await startPullSshd(source);
+    installPull(source, sandbox, sshd, { keep: 5, stack: { notify: { webhookUrl: hook.url } } });
   });
   afterEach(async () => {
     await sshd?.stop();
