@@ -74,23 +74,7 @@ unshared_bytes() {
 # record_prune_metrics <target> <started> <finished> <bytes freed> <status>: like record_metrics,
 # in a file of its own, so a prune never changes what the last run recorded.
 record_prune_metrics() {
-  local t=$1 started=$2 finished=$3 freed=$4 status=$5 file last_success=0 labels
-  [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
-  mkdir -p -- "$OWB_STATE_DIR/metrics"
-  file="$OWB_STATE_DIR/metrics/$JOB@$t.prune.prom"
-  if [[ -f "$file" ]]; then
-    last_success=$(sed -n 's/^openwebui_backup_prune_last_success_timestamp_seconds{[^}]*} \([0-9]*\)$/\1/p' "$file")
-  fi
-  if ((status == 0)); then last_success=$finished; fi
-  labels=$(printf 'host="%s",job="%s",target="%s"' "$OWB_HOST" "$JOB" "$t")
-  {
-    printf 'openwebui_backup_prune_last_run_timestamp_seconds{%s} %s\n' "$labels" "$finished"
-    printf 'openwebui_backup_prune_last_success_timestamp_seconds{%s} %s\n' "$labels" "${last_success:-0}"
-    printf 'openwebui_backup_prune_duration_seconds{%s} %s\n' "$labels" "$((finished - started))"
-    printf 'openwebui_backup_prune_bytes_freed{%s} %s\n' "$labels" "$freed"
-    printf 'openwebui_backup_prune_exit_status{%s} %s\n' "$labels" "$status"
-  } >"$file.tmp"
-  mv -f -- "$file.tmp" "$file"
+  write_target_metrics prune_ "$1" "$2" "$3" "$5" bytes_freed "$4"
 }
 
 # write_prune_state <started> <finished> <outcome> <bytes freed> <failed targets>: the last

@@ -77,22 +77,33 @@ readonly METRICS=(
 # record_metrics <target> <started> <finished> <bytes> <status>: this job's and target's lines,
 # kept under the state directory so the file always covers every job of the host.
 record_metrics() {
-  local t=$1 started=$2 finished=$3 bytes=$4 status=$5 file last_success=0 labels
+  write_target_metrics "" "$1" "$2" "$3" "$5" bytes "$4" pause_seconds "${RUN_PAUSE_SECONDS:-0}"
+}
+
+# write_target_metrics <kind> <target> <started> <finished> <status> [<name> <value>]…: the
+# lines of one kind of work ("" a run, "prune_" a prune) of this job on a target, in a file of
+# their own under <state dir>/metrics: when it last ran, last succeeded (kept from the file when
+# this one failed), how long it took, its exit status, and the values given.
+write_target_metrics() {
+  local kind=$1 t=$2 started=$3 finished=$4 status=$5 file last_success=0 labels
+  shift 5
   [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
   mkdir -p -- "$OWB_STATE_DIR/metrics"
-  file="$OWB_STATE_DIR/metrics/$JOB@$t.prom"
+  file="$OWB_STATE_DIR/metrics/$JOB@$t.${kind:+${kind%_}.}prom"
   if [[ -f "$file" ]]; then
-    last_success=$(sed -n 's/^openwebui_backup_last_success_timestamp_seconds{[^}]*} \([0-9]*\)$/\1/p' "$file")
+    last_success=$(sed -n "s/^openwebui_backup_${kind}last_success_timestamp_seconds{[^}]*} \([0-9]*\)\$/\1/p" "$file")
   fi
   if ((status == 0)); then last_success=$finished; fi
   labels=$(printf 'host="%s",job="%s",target="%s"' "$OWB_HOST" "$JOB" "$t")
   {
-    printf 'openwebui_backup_last_run_timestamp_seconds{%s} %s\n' "$labels" "$finished"
-    printf 'openwebui_backup_last_success_timestamp_seconds{%s} %s\n' "$labels" "${last_success:-0}"
-    printf 'openwebui_backup_duration_seconds{%s} %s\n' "$labels" "$((finished - started))"
-    printf 'openwebui_backup_bytes{%s} %s\n' "$labels" "$bytes"
-    printf 'openwebui_backup_exit_status{%s} %s\n' "$labels" "$status"
-    printf 'openwebui_backup_pause_seconds{%s} %s\n' "$labels" "${RUN_PAUSE_SECONDS:-0}"
+    printf 'openwebui_backup_%slast_run_timestamp_seconds{%s} %s\n' "$kind" "$labels" "$finished"
+    printf 'openwebui_backup_%slast_success_timestamp_seconds{%s} %s\n' "$kind" "$labels" "${last_success:-0}"
+    printf 'openwebui_backup_%sduration_seconds{%s} %s\n' "$kind" "$labels" "$((finished - started))"
+    printf 'openwebui_backup_%sexit_status{%s} %s\n' "$kind" "$labels" "$status"
+    while (($# >= 2)); do
+      printf 'openwebui_backup_%s%s{%s} %s\n' "$kind" "$1" "$labels" "$2"
+      shift 2
+    done
   } >"$file.tmp"
   mv -f -- "$file.tmp" "$file"
 }
