@@ -64,7 +64,7 @@ write_linked_snapshot() {
   # Files hard-linked to the newest snapshot keep their inode, so only new ones are read.
   check_tree "$partial/data" "$partial/$MANIFEST" "$(hash_cache "$JOB@$t")" || die "$t: the copy does not match its recorded sha256; kept as ${partial##*/} until the next run"
   check_databases "$partial/data" require || die "$t: the copy fails integrity_check; kept as ${partial##*/} until the next run"
-  sync
+  sync -f -- "$partial" # on disk before it takes its name: the target's file system, not every disk of the host
   mv -T -- "$partial" "$root/$folder"
   log "$t: $folder complete: ${copied:-0} bytes copied, unchanged files hard-linked to ${newest:-nothing (first snapshot)}, $((EPOCHSECONDS - started)) s"
 }
