@@ -4,7 +4,6 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, rowCounts } from "./support/openwebui-data";
@@ -14,15 +13,13 @@ import { waitFor } from "./support/wait";
 
 jest.setTimeout(180_000);
 
-const s3Data = fs.mkdtempSync(path.join(os.tmpdir(), "owb-sls-s3-"));
 let s3: S3TestServer;
 let buckets = 0;
 beforeAll(async () => {
-  s3 = await startS3Server({ dataDir: s3Data });
+  s3 = await startS3Server();
 });
 afterAll(async () => {
   await s3?.stop();
-  fs.rmSync(s3Data, { recursive: true, force: true });
 });
 
 /** A new bucket on the S3 server as a target, and where the server keeps its objects. */
@@ -31,7 +28,7 @@ async function mirrorTarget(): Promise<{ target: Record<string, unknown>; stored
   await s3.createBucket(bucket);
   return {
     target: s3.target(bucket),
-    stored: (key: string) => path.join(s3Data, bucket, `${key}._S3rver_object`),
+    stored: (key: string) => path.join(s3.dataDir, bucket, `${key}._S3rver_object`),
   };
 }
 

@@ -6,7 +6,6 @@
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { HostSandbox } from "./host-sandbox";
 import { buildDataDir } from "./openwebui-data";
@@ -40,17 +39,15 @@ export interface FaultHost {
 }
 
 export function faultHost(prefix: string): FaultHost {
-  const s3Data = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}s3-`));
   let s3: S3TestServer;
   let sandbox: HostSandbox;
   let hook: WebhookListener;
   let buckets = 0;
   beforeAll(async () => {
-    s3 = await startS3Server({ dataDir: s3Data });
+    s3 = await startS3Server();
   });
   afterAll(async () => {
     await s3?.stop();
-    fs.rmSync(s3Data, { recursive: true, force: true });
   });
   beforeEach(async () => {
     sandbox = new HostSandbox(prefix);

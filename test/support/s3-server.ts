@@ -34,6 +34,8 @@ import type { S3ServerProcessCommand, S3ServerProcessMessage, S3ServerProcessOpt
 
 export interface S3TestServer {
   endpoint: string; // e.g. "http://127.0.0.1:43123"
+  /** Where s3rver keeps buckets and objects (object `k` of bucket `b` is `<dataDir>/b/k._S3rver_object`). */
+  readonly dataDir: string;
   accessKeyId: string; // "S3RVER"
   secretAccessKey: string; // "S3RVER"
   createBucket(name: string): Promise<void>;
@@ -113,6 +115,10 @@ class ChildProcessS3Server implements S3TestServer {
 
   get endpoint(): string {
     return `http://127.0.0.1:${this.options.port}`;
+  }
+
+  get dataDir(): string {
+    return this.options.dataDir;
   }
 
   target(bucket: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
