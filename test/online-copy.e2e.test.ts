@@ -9,6 +9,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { STILL_SECONDS } from "../scripts/render/env-contract";
+import { startHeld } from "./support/held-command";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir } from "./support/openwebui-data";
 
@@ -141,6 +142,28 @@ async function restoredVersions(): Promise<Set<bigint>> {
   await sandbox.ok(["restore", "nightly", "--to", restored]);
   return blockVersions(path.join(restored, "vector_db", path.basename(segmentDir()), "data_level0.bin"));
 }
+
+it("a file rewritten during the first copy, at the same size and within the same second, is copied again", async () => {
+  // rsync's quick check compares size and whole seconds: the re-copy of a changed folder must
+  // not take the torn first copy for an up-to-date one.
+  install();
+  fs.writeFileSync(segmentFile(), Buffer.alloc(BLOCK * BLOCKS, 1));
+  const run = startHeld(sandbox, ["run", "nightly"], "online-copied");
+  await run.held;
+  const staged = path.join(sandbox.paths.stagingDir, "nightly", "data", "vector_db", path.basename(segmentDir()), "data_level0.bin");
+  const copiedAt = fs.statSync(staged).mtimeMs / 1000; // the source's mtime when it was copied
+  const rewritten = Buffer.alloc(BLOCK * BLOCKS, 2);
+  fs.writeFileSync(segmentFile(), rewritten);
+  const sameSecond = Math.floor(copiedAt) + (copiedAt % 1 < 0.5 ? 0.75 : 0.25);
+  fs.utimesSync(segmentFile(), sameSecond, sameSecond);
+  run.release();
+  const exit = await run.exited;
+  expect(exit.code).toBe(0);
+  expect(exit.stderr).toMatch(/changed while copied or just before/);
+  const restored = path.join(sandbox.root, "restored");
+  await sandbox.ok(["restore", "nightly", "--to", restored]);
+  expect(fs.readFileSync(path.join(restored, "vector_db", path.basename(segmentDir()), "data_level0.bin")).equals(rewritten)).toBe(true);
+});
 
 it("a segment file rewritten in bursts during the copy is staged once its burst is over: one whole version, no pause", async () => {
   install();

@@ -39,9 +39,11 @@ copy_files() {
 
 # copy_folder <data dir> <dest> <folder>: one folder's own files again. --dirs without recursion
 # stops at its subfolders (folders of their own); --relative keeps the filters anchored at the
-# data directory; --delete drops files deleted since.
+# data directory; --delete drops files deleted since. --ignore-times: rsync's quick check
+# compares whole seconds, so a file torn in the first copy whose last write landed in the same
+# second, at the same size, would look copied already; every file is copied again.
 copy_folder() {
-  rsync_copy -a --numeric-ids --no-recursive --dirs --relative --delete "${STAGE_FILTERS[@]}" --exclude "/$WRITE_ONCE_DIR/" -- "$1/./$3/" "$2/"
+  rsync_copy -a --numeric-ids --ignore-times --no-recursive --dirs --relative --delete "${STAGE_FILTERS[@]}" --exclude "/$WRITE_ONCE_DIR/" -- "$1/./$3/" "$2/"
 }
 
 # forget_folder <dest> <folder>: a folder deleted from the data directory while it was copied
@@ -110,6 +112,7 @@ copy_online() {
   began=$EPOCHREALTIME
   file_stats "$src" >"$work/before"
   copy_files "$src" "$dest"
+  test_hold online-copied
   file_stats "$src" >"$work/after"
   # The extras folder (a database dump) is staged on its own, not copied from the data directory.
   (cd -- "$dest" && find . \( -path "./$WRITE_ONCE_DIR" -o -path "./$(extras_name)" \) -prune -o -type f -printf '%P\0') >"$work/copied"
