@@ -16,19 +16,18 @@ const meta = (ctx: PlanContext, name: string, component: string, annotations?: R
   ...(annotations ? { annotations } : {}),
 });
 
+/** An Opaque Secret of the stack's, labelled for its component. */
+export function opaqueSecret(ctx: PlanContext, name: string, component: string, stringData: Record<string, string>): K8sObject {
+  return { apiVersion: "v1", kind: "Secret", metadata: meta(ctx, name, component), type: "Opaque", stringData };
+}
+
 /** An S3 key as a Secret in the keys barman-cloud, k8up, restic and rclone are given. */
 export function s3KeySecret(ctx: PlanContext, name: string, id: SecretValue, secret: SecretValue, component: string): K8sObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: meta(ctx, name, component),
-    type: "Opaque",
-    stringData: {
-      [NAMES.accessKeyIdKey]: ref(id),
-      [NAMES.secretAccessKeyKey]: ref(secret),
-      ...(ctx.target.region ? { [NAMES.regionKey]: ctx.target.region } : {}),
-    },
-  };
+  return opaqueSecret(ctx, name, component, {
+    [NAMES.accessKeyIdKey]: ref(id),
+    [NAMES.secretAccessKeyKey]: ref(secret),
+    ...(ctx.target.region ? { [NAMES.regionKey]: ctx.target.region } : {}),
+  });
 }
 
 function objectStore(ctx: PlanContext, name: string, secretName: string, retention: string | undefined): K8sObject {

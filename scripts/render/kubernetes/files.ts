@@ -6,7 +6,7 @@
  */
 import { DEFAULT_FILES_BACKUP_SCHEDULE, DEFAULT_FILES_CHECK_SCHEDULE } from "../../../config/clusters";
 import { PlanContext } from "./context";
-import { upgradeAnnotations } from "./database";
+import { opaqueSecret, upgradeAnnotations } from "./database";
 import { K8sObject, NAMES, awaitAnnotations, commonLabels } from "./objects";
 import { ref } from "./refs";
 
@@ -37,13 +37,7 @@ export function filesVolume(ctx: PlanContext): K8sObject {
 }
 
 export function resticPasswordSecret(ctx: PlanContext): K8sObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: NAMES.resticSecret, namespace: ctx.namespace, labels: commonLabels(ctx.cluster.name, "files-backup") },
-    type: "Opaque",
-    stringData: { [NAMES.resticPasswordKey]: ref("resticPassword") },
-  };
+  return opaqueSecret(ctx, NAMES.resticSecret, "files-backup", { [NAMES.resticPasswordKey]: ref("resticPassword") });
 }
 
 /** The restic repository of the file volume, as k8up reaches it with one of the two keys. */
@@ -113,11 +107,5 @@ export function preUpgradeFilesBackup(ctx: PlanContext): K8sObject {
 
 /** The key Open WebUI writes its uploads with (files in S3). */
 export function filesS3Secret(ctx: PlanContext): K8sObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: NAMES.filesS3Secret, namespace: ctx.namespace, labels: commonLabels(ctx.cluster.name, "openwebui-files") },
-    type: "Opaque",
-    stringData: { [NAMES.accessKeyIdKey]: ref("filesAccessKeyId"), [NAMES.secretAccessKeyKey]: ref("filesSecretAccessKey") },
-  };
+  return opaqueSecret(ctx, NAMES.filesS3Secret, "openwebui-files", { [NAMES.accessKeyIdKey]: ref("filesAccessKeyId"), [NAMES.secretAccessKeyKey]: ref("filesSecretAccessKey") });
 }

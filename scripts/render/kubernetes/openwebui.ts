@@ -9,7 +9,7 @@
  * Recreate strategy so two versions never serve against one database.
  */
 import { PlanContext } from "./context";
-import { upgradeAnnotations } from "./database";
+import { opaqueSecret, upgradeAnnotations } from "./database";
 import { API_ACCESS_MOUNT, API_ACCESS_VOLUME, K8sObject, NAMES, awaitAnnotations, commonLabels } from "./objects";
 import { ref } from "./refs";
 import { OPENWEBUI_CHART, OPENWEBUI_IMAGE_REPOSITORY, TOOL_IMAGES } from "./versions";
@@ -24,13 +24,7 @@ export interface EnvVar {
 export const OPENWEBUI_POD_SELECTOR = `app.kubernetes.io/instance=${OPENWEBUI_CHART.release},app.kubernetes.io/component=${OPENWEBUI_CHART.chart}`;
 
 export function webuiSecret(ctx: PlanContext): K8sObject {
-  return {
-    apiVersion: "v1",
-    kind: "Secret",
-    metadata: { name: NAMES.webuiSecret, namespace: ctx.namespace, labels: commonLabels(ctx.cluster.name, "openwebui") },
-    type: "Opaque",
-    stringData: { [NAMES.webuiSecretKey]: ref("webuiSecretKey") },
-  };
+  return opaqueSecret(ctx, NAMES.webuiSecret, "openwebui", { [NAMES.webuiSecretKey]: ref("webuiSecretKey") });
 }
 
 /** The two secret settings, always by reference: the generated key and CloudNativePG's connection URI. */
