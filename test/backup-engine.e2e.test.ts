@@ -17,20 +17,13 @@ import {
   rowCounts,
   treeHashes,
 } from "./support/openwebui-data";
-import { S3TestServer, startS3Server } from "./support/s3-server";
+import { startS3Server, useS3Server } from "./support/s3-server";
 import { waitFor } from "./support/wait";
 
 jest.setTimeout(240_000);
 
-let s3: S3TestServer;
+const s3 = useS3Server();
 let bucketCounter = 0;
-
-beforeAll(async () => {
-  s3 = await startS3Server();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
 
 async function newBucket(): Promise<string> {
   const name = `backups-${++bucketCounter}`;

@@ -15,21 +15,15 @@ import { epoch, expectSameData } from "./support/backup-checks";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
 import { installPull, pullSourceRoot, pulledRoot, startPullSshd } from "./support/pull-pair";
 import { TestSshd } from "./support/sshd";
-import { S3TestServer, startS3Server } from "./support/s3-server";
+import { useS3Server } from "./support/s3-server";
 
 jest.setTimeout(300_000);
 
 let sandbox: HostSandbox;
 let hook: WebhookListener;
 // sync mirrors only to a versioned bucket: its runs go to a local S3 server.
-let s3: S3TestServer;
+const s3 = useS3Server();
 let buckets = 0;
-beforeAll(async () => {
-  s3 = await startS3Server();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
 beforeEach(async () => {
   sandbox = new HostSandbox("owb-gate-");
   buildDataDir(sandbox.dataDir);

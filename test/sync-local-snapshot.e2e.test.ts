@@ -7,20 +7,14 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, rowCounts } from "./support/openwebui-data";
-import { S3TestServer, startS3Server } from "./support/s3-server";
+import { useS3Server } from "./support/s3-server";
 import { epoch, expectSameData } from "./support/backup-checks";
 import { waitFor } from "./support/wait";
 
 jest.setTimeout(180_000);
 
-let s3: S3TestServer;
+const s3 = useS3Server();
 let buckets = 0;
-beforeAll(async () => {
-  s3 = await startS3Server();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
 
 /** A new bucket on the S3 server as a target, and where the server keeps its objects. */
 async function mirrorTarget(): Promise<{ target: Record<string, unknown>; stored: (key: string) => string }> {

@@ -14,7 +14,7 @@ import { BACKUP_COMMAND_PARTS, hostAsset } from "../scripts/render/assets";
 import { epoch } from "./support/backup-checks";
 import { HostSandbox } from "./support/host-sandbox";
 import { WEBUI_TABLES, buildDataDir, integrityCheck, isDatabaseFile, isExcluded, rowCounts, treeHashes } from "./support/openwebui-data";
-import { S3TestServer, startS3Server } from "./support/s3-server";
+import { useS3Server } from "./support/s3-server";
 import { describeWithTmpfs, mountTmpfs, unmountAll } from "./support/tmpfs";
 import { webhookListener } from "./support/webhook-listener";
 
@@ -26,14 +26,8 @@ const NEW = "ghcr.io/open-webui/open-webui:v0.11.4";
 const NEW_DIGEST = `ghcr.io/open-webui/open-webui@sha256:${"b".repeat(64)}`;
 const BASE_REVISION = "3781e22d8b01";
 
-let s3: S3TestServer;
+const s3 = useS3Server();
 let buckets = 0;
-beforeAll(async () => {
-  s3 = await startS3Server();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
 
 function stackConfig(sandbox: HostSandbox, job: Record<string, unknown>, targets: Record<string, unknown>, host: Record<string, unknown> = {}) {
   return {

@@ -12,7 +12,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, isExcluded, pseudoRandomBytes, treeHashes } from "./support/openwebui-data";
-import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
+import { s3ClientEnv, useS3Server } from "./support/s3-server";
 import { installPull, pullSourceRoot, pulledRoot, startPullSshd } from "./support/pull-pair";
 import { TestSshd } from "./support/sshd";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
@@ -39,14 +39,8 @@ fi
 exec /usr/bin/sha256sum "$@"
 `;
 
-let s3: S3TestServer;
+const s3 = useS3Server();
 let buckets = 0;
-beforeAll(async () => {
-  s3 = await startS3Server();
-});
-afterAll(async () => {
-  await s3?.stop();
-});
 
 let sandbox: HostSandbox;
 let hook: WebhookListener;

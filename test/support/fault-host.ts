@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { HostSandbox } from "./host-sandbox";
 import { buildDataDir } from "./openwebui-data";
-import { S3TestServer, startS3Server } from "./s3-server";
+import { S3TestServer, useS3Server } from "./s3-server";
 import { WebhookListener, webhookListener } from "./webhook-listener";
 
 export interface FaultHost {
@@ -39,16 +39,10 @@ export interface FaultHost {
 }
 
 export function faultHost(prefix: string): FaultHost {
-  let s3: S3TestServer;
+  const s3 = useS3Server();
   let sandbox: HostSandbox;
   let hook: WebhookListener;
   let buckets = 0;
-  beforeAll(async () => {
-    s3 = await startS3Server();
-  });
-  afterAll(async () => {
-    await s3?.stop();
-  });
   beforeEach(async () => {
     sandbox = new HostSandbox(prefix);
     buildDataDir(sandbox.dataDir);
@@ -67,9 +61,7 @@ export function faultHost(prefix: string): FaultHost {
     get hook() {
       return hook;
     },
-    get s3() {
-      return s3;
-    },
+    s3,
     async bucket(server = s3) {
       const name = `faults-${++buckets}`;
       await server.createBucket(name);

@@ -87,6 +87,42 @@ export function s3ClientEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proce
   return env;
 }
 
+/**
+ * The S3 server of a test file (or describe block): started in its beforeAll, stopped in its
+ * afterAll. The handle is usable from the tests on; before beforeAll it throws.
+ */
+export function useS3Server(opts: StartS3ServerOptions = {}): S3TestServer {
+  let server: S3TestServer | undefined;
+  beforeAll(async () => {
+    server = await startS3Server(opts);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  const started = (): S3TestServer => {
+    if (!server) throw new Error("useS3Server: the server starts in beforeAll; use it from a test");
+    return server;
+  };
+  return {
+    get endpoint() {
+      return started().endpoint;
+    },
+    get dataDir() {
+      return started().dataDir;
+    },
+    accessKeyId: ACCESS_KEY_ID,
+    secretAccessKey: SECRET_ACCESS_KEY,
+    createBucket: (name) => started().createBucket(name),
+    target: (bucket, overrides) => started().target(bucket, overrides),
+    stop: () => started().stop(),
+    crashOnWrite: (bucket, keyPrefix) => started().crashOnWrite(bucket, keyPrefix),
+    crashed: () => started().crashed(),
+    restart: () => started().restart(),
+    uploadsInProgress: () => started().uploadsInProgress(),
+    bytesStored: (bucket, prefix) => started().bytesStored(bucket, prefix),
+  };
+}
+
 export async function startS3Server(opts: StartS3ServerOptions = {}): Promise<S3TestServer> {
   const slowWritesMs = opts.slowWritesMs ?? 0;
   if (!Number.isFinite(slowWritesMs) || slowWritesMs < 0) {
