@@ -79,7 +79,10 @@ describe.each([
 ])("method %s", (method, job) => {
   let sandbox: HostSandbox;
   beforeEach(() => {
-    sandbox = new HostSandbox();
+    // The first backup of each target kind initialises its restic repository with the real
+    // `restic init`; the other tests' repositories are cloned (see HostSandbox's ResticInit).
+    const firstBackup = /backs up to a/.test(expect.getState().currentTestName ?? "");
+    sandbox = new HostSandbox("owb-host-", { resticInit: firstBackup ? "real" : "cloned" });
     buildDataDir(sandbox.dataDir);
   });
   afterEach(() => sandbox.cleanup());

@@ -10,6 +10,7 @@ import * as path from "path";
 import { parseStackConfig } from "../../config";
 import { renderBackupFiles } from "../../scripts/render/backup";
 import { plainObjectStorage, plainTargets } from "../../scripts/render/plain-targets";
+import { shellQuote } from "../../scripts/render/shell";
 import { HostFile } from "../../scripts/render/types";
 import { s3ClientEnv } from "./s3-server";
 
@@ -97,14 +98,45 @@ export interface RunResult {
 }
 
 /**
- * `restic` for the sandbox: the real one, and after the command's `restic init` succeeds, the
- * new repository's key is rewrapped with cheap scrypt parameters (restic-cheap-key.js), so the
- * later restic calls of a test do not each pay half a second of key derivation.
+ * How the sandbox's `restic` makes the repository that the command's `restic init` asks for:
+ *   "cloned"  from a template that the real restic initialised once for the whole test run, with
+ *             a fresh id and a key for the job's password (restic-test-repo.js `clone`): restic's
+ *             init spends about 2.8 s of CPU calibrating its key derivation, which over thirty
+ *             inits was a fifth of the end-to-end tier's CPU;
+ *   "real"    by the real `restic init`, its key then rewrapped (`cheap-key`).
+ * Either way the repository's key has cheap scrypt parameters, so the later restic calls of a
+ * test do not each pay half a second of key derivation; every other restic call is the real one.
  */
-function resticShim(): string {
-  const real = execFileSync("bash", ["-c", "command -v restic"], { encoding: "utf8" }).trim();
+export type ResticInit = "cloned" | "real";
+
+const realRestic = () => execFileSync("bash", ["-c", "command -v restic"], { encoding: "utf8" }).trim();
+const RESTIC_TEST_REPO = path.join(__dirname, "restic-test-repo.js");
+const TEMPLATE_PASSWORD = "the-template-protects-nothing";
+/** In the test run's temporary root (TMPDIR, see temp-root.ts), so that every worker finds the same one. */
+const resticTemplate = () => path.join(os.tmpdir(), "restic-template");
+
+/**
+ * The template that "cloned" inits copy, made by the real restic the first time a worker needs
+ * it. Here, in the test's own setup, rather than inside a command the test runs and times.
+ */
+function ensureResticTemplate(): void {
+  const template = resticTemplate();
+  if (fs.existsSync(path.join(template, "config"))) return;
+  const env = { ...process.env, RESTIC_REPOSITORY: template, RESTIC_PASSWORD: TEMPLATE_PASSWORD };
+  const make = `[[ -f "$RESTIC_REPOSITORY/config" ]] || { "$1" init >/dev/null && node "$2" cheap-key; }`;
+  execFileSync("flock", [`${template}.lock`, "bash", "-c", make, "make-template", realRestic(), RESTIC_TEST_REPO], { env, stdio: ["ignore", "ignore", "inherit"] });
+}
+
+function resticShim(init: ResticInit): string {
+  const real = shellQuote(realRestic());
+  const repo = `node ${shellQuote(RESTIC_TEST_REPO)}`;
+  const make =
+    init === "real"
+      ? `  ${real} "\${args[@]}" || exit
+  exec ${repo} cheap-key >&2`
+      : `  RESTIC_TEMPLATE_PASSWORD=${TEMPLATE_PASSWORD} exec ${repo} clone ${shellQuote(resticTemplate())}`;
   return `#!/usr/bin/env bash
-# Test shim: the real restic; a repository this command initialises gets a cheap key (see ${CHEAP_KEY}).
+# Test shim: the real restic, but a repository this command initialises is ${init === "real" ? "made by restic and then given a cheap key" : "cloned from the test run's template"} (see restic-test-repo.js).
 args=("$@")
 while (($# > 0)); do
   case $1 in
@@ -114,13 +146,11 @@ while (($# > 0)); do
   esac
 done
 if [[ "\${1:-}" == init && -n "\${RESTIC_REPOSITORY:-}" && -n "\${RESTIC_PASSWORD:-}" ]]; then
-  ${real} "\${args[@]}" || exit
-  exec node ${CHEAP_KEY} >&2
+${make}
 fi
 exec ${real} "\${args[@]}"
 `;
 }
-const CHEAP_KEY = path.join(__dirname, "restic-cheap-key.js");
 
 export class HostSandbox {
   readonly root: string;
@@ -140,7 +170,7 @@ export class HostSandbox {
    */
   readonly stillSeconds: number;
 
-  constructor(prefix = "owb-host-", opts: { stillSeconds?: number } = {}) {
+  constructor(prefix = "owb-host-", opts: { stillSeconds?: number; resticInit?: ResticInit } = {}) {
     this.stillSeconds = opts.stillSeconds ?? 0.2;
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     this.dataDir = path.join(this.root, "data");
@@ -153,7 +183,9 @@ export class HostSandbox {
     fs.mkdirSync(this.binDir);
     fs.writeFileSync(path.join(this.binDir, "docker"), DOCKER_STUB, { mode: 0o755 });
     fs.writeFileSync(this.dockerLog, "");
-    fs.writeFileSync(path.join(this.binDir, "restic"), resticShim(), { mode: 0o755 });
+    const resticInit = opts.resticInit ?? "cloned";
+    if (resticInit === "cloned") ensureResticTemplate();
+    fs.writeFileSync(path.join(this.binDir, "restic"), resticShim(resticInit), { mode: 0o755 });
   }
 
   /** Working paths of the backup command, all inside the sandbox. */
