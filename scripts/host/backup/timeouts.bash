@@ -80,7 +80,7 @@ watchdog() {
 # pid, it names one process even after the pid is reused.
 process_start() {
   local stat fields
-  read -r stat <"/proc/$1/stat" 2>/dev/null || return 0
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 0 # (2> first: it must cover the < that fails)
   read -r -a fields <<<"${stat##*) }"
   printf '%s' "${fields[19]}"
 }
@@ -93,7 +93,7 @@ run_processes() {
   local -a fields queue=("$$")
   local -A children=() start_of=()
   for f in /proc/[0-9]*/stat; do
-    read -r stat <"$f" 2>/dev/null || continue
+    read -r stat 2>/dev/null <"$f" || continue
     read -r -a fields <<<"${stat##*) }"
     pid=${stat%% *}
     children[${fields[1]}]+=" $pid"
@@ -177,7 +177,7 @@ note_lock_holder() {
 # that run is past its timeout (it is stuck: under cron nothing else would tell).
 lock_held() {
   local lock=$1 pid="" started="" command="" limit="" age
-  read -r pid started command limit <"$lock" 2>/dev/null || true
+  read -r pid started command limit 2>/dev/null <"$lock" || true
   [[ "$started" =~ ^[0-9]+$ ]] || die "another run of job $JOB holds $lock; not waiting"
   age=$((EPOCHSECONDS - started))
   if [[ "$limit" =~ ^[0-9]+$ ]] && ((age > limit + TIMEOUT_MARGIN)); then
@@ -206,14 +206,12 @@ network_timeouts() {
 target_answers() {
   local t=$1 rc=0 errors within
   within=$(answer_within)
-  errors=$(mktemp)
-  bounded "$within" rclone lsf --max-depth 1 "$(rclone_root "$t")" >/dev/null 2>"$errors" || rc=$?
+  errors=$(bounded "$within" rclone lsf --max-depth 1 "$(rclone_root "$t")" 2>&1 >/dev/null) || rc=$?
   case $rc in
-    0 | 3) rm -f -- "$errors"; return 0 ;; # 3: the folder does not exist yet
-    124 | 137) rm -f -- "$errors"; die "$t: the target did not answer within $within s; nothing was sent to it" ;;
+    0 | 3) return 0 ;; # 3: the folder does not exist yet
+    124 | 137) die "$t: the target did not answer within $within s; nothing was sent to it" ;;
   esac
-  log "$t: $(tail -n 2 "$errors" | tr '\n' ' ')"
-  rm -f -- "$errors"
+  log "$t: $(tail -n 2 <<<"$errors" | tr '\n' ' ')"
   die "$t: the target cannot be reached (rclone exit $rc); nothing was sent to it"
 }
 
