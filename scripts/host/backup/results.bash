@@ -35,21 +35,39 @@ ping_healthcheck() {
   post_url "${url%/}$1" "${2:-/dev/null}" || log "warning: could not ping the health check${1:+ ($1)}"
 }
 
-log_tail() { tail -n 20 "${RUN_LOG:-/dev/null}" 2>/dev/null || true; }
+# log_tail: the run log's last 20 lines, for an alert. The lines that say what went wrong are
+# the last ones, and tee writes the log a moment after a line is logged: so a line is logged
+# first, and the tail is read once tee has written it (or after 2 s, should tee be gone).
+log_tail() {
+  [[ -n "${RUN_LOG:-}" && -f "$RUN_LOG" ]] || return 0
+  local mark="sending the failure alert (run $$ at $EPOCHREALTIME)" i n=0 written=""
+  local -a lines=()
+  log "$mark" || true
+  for ((i = 0; i < 20; i++)); do
+    mapfile -t lines < <(tail -n 21 -- "$RUN_LOG" 2>/dev/null || true)
+    n=${#lines[@]}
+    if ((n > 0)) && [[ "${lines[n - 1]}" == *"$mark" ]]; then written=1; break; fi
+    sleep 0.1
+  done
+  if [[ -n "$written" ]]; then n=$((n - 1)); fi
+  ((n > 0)) || return 0
+  printf '%s\n' "${lines[@]:n > 20 ? n - 20 : 0:n > 20 ? 20 : n}"
+}
 
 # notify_failure <message> <targets> <started> <bytes>: webhook JSON and the /fail ping. Records
 # that this systemd invocation has alerted, so the OnFailure= handler does not alert again.
 notify_failure() {
-  local message=$1 failed_targets=${2:-} started=${3:-$EPOCHSECONDS} bytes=${4:-0} payload now
+  local message=$1 failed_targets=${2:-} started=${3:-$EPOCHSECONDS} bytes=${4:-0} payload now tail
   now=$EPOCHSECONDS
+  tail=$(log_tail)
   payload=$(mktemp)
   printf '{"host":%s,"job":%s,"method":%s,"target":%s,"outcome":"failure","started":%s,"finished":%s,"duration":%s,"bytes":%s,"message":%s,"log":%s}\n' \
     "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")" "$(json_string "$failed_targets")" \
-    "$started" "$now" "$((now - started))" "$bytes" "$(json_string "$message")" "$(json_string "$(log_tail)")" >"$payload"
+    "$started" "$now" "$((now - started))" "$bytes" "$(json_string "$message")" "$(json_string "$tail")" >"$payload"
   if [[ -n "${OWB_WEBHOOK_URL:-}" ]]; then
     post_url "$OWB_WEBHOOK_URL" "$payload" || log "warning: could not post the failure to the webhook"
   fi
-  log_tail >"$payload"
+  printf '%s\n' "$tail" >"$payload"
   ping_healthcheck /fail "$payload"
   rm -f -- "$payload"
   if [[ -n "${INVOCATION_ID:-}" ]]; then
