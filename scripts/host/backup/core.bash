@@ -140,8 +140,7 @@ on_exit() {
   if ((${#SUSPENDED[@]} > 0)); then
     resume_containers || { log "error: could not resume every container; check: docker ps -a"; status=1; }
   fi
-  local d
-  for d in "${CLEANUP_DIRS[@]}"; do rm -rf -- "$d"; done
+  ((${#CLEANUP_DIRS[@]} == 0)) || rm -rf -- "${CLEANUP_DIRS[@]}"
   exit "$status"
 }
 trap on_exit EXIT

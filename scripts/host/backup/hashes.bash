@@ -27,7 +27,13 @@ sha256_of() { sha256sum <"$1" | cut -c1-64; }
 readonly S1=$'\001' S2=$'\002'
 
 # glob_quote <text>: the text as a find -path pattern that matches only itself.
-glob_quote() { printf '%s' "$1" | sed 's/[][*?\\]/\\&/g'; }
+glob_quote() {
+  local q=${1//\\/\\\\}
+  q=${q//\*/\\*}
+  q=${q//\?/\\?}
+  q=${q//\[/\\[}
+  printf '%s' "${q//]/\\]}"
+}
 
 # hash_tree <tree> [<cache file> <origin dir>]: sha256sum lines for every file under <tree>,
 # sorted by path. Without a cache every file is read. With one, a file keeps the sha256 the
@@ -71,11 +77,11 @@ hash_tree_steps() {
   # Every other file is read; sha256sum prints one line a file, in order, escaping odd names.
   sed -z 's/^.\{66\}//' -- "$work/reused" | sort -z | comm -z -23 -- "$work/files" - >"$work/todo" || return 1
   (cd -- "$tree" && xargs -0 -r sha256sum --) <"$work/todo" >"$work/read" || return 1
-  read_count=$(tr -cd '\0' <"$work/todo" | wc -c)
-  reused_count=$(tr -cd '\0' <"$work/reused" | wc -c)
+  read_count=$(grep -zc '' -- "$work/todo") || [[ "$read_count" == 0 ]] || return 1
+  reused_count=$(grep -zc '' -- "$work/reused") || [[ "$reused_count" == 0 ]] || return 1
   [[ "$(wc -l <"$work/read")" == "$read_count" ]] || return 1
   # Sorted by path: with ' ' as the separator, key 2 is "" and then " <path>".
-  { tr '\0' '\n' <"$work/reused"; cat -- "$work/read"; } | sort -t ' ' -k2 || return 1
+  sort -t ' ' -k2 -- <(tr '\0' '\n' <"$work/reused") "$work/read" || return 1
   [[ -n "$cache" ]] || return 0
   # The new cache: each line of a key in ids, "<sha256>  <path>" joined with "<path>\1<identity>".
   { cat -- "$work/reused"; sed '/^\\/d' -- "$work/read" | tr '\n' '\0'; } |

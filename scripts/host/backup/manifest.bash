@@ -38,7 +38,9 @@ live_schema_revision() {
 # says which schema each part is at ("embeddings_queue:2 metadb:3 sysdb:6").
 chroma_version() {
   [[ -f "$1" ]] || return 0
-  sqlite3 -readonly "$1" "SELECT dir || ':' || MAX(version) FROM migrations GROUP BY dir ORDER BY dir;" 2>/dev/null | tr '\n' ' ' | sed 's/ *$//' || true
+  local -a versions
+  mapfile -t versions < <(sqlite3 -readonly "$1" "SELECT dir || ':' || MAX(version) FROM migrations GROUP BY dir ORDER BY dir;" 2>/dev/null || true)
+  printf '%s' "${versions[*]}"
 }
 
 # openwebui_image: "<image>\t<digest>" of the Open WebUI the live data belongs to, where docker is
@@ -93,8 +95,15 @@ write_manifest() {
   } >"$stage_dir/$MANIFEST"
 }
 
-# manifest_field <file> <key>: a string or number field of a manifest, without jq.
+# manifest_field <file> <key>: a string or number field of a manifest, without jq: the first
+# line that holds the key (a manifest has one field a line; see write_manifest).
 manifest_field() {
   [[ -f "$1" ]] || return 0
-  sed -n -e "s/^ *\"$2\": \"\(.*\)\",\{0,1\}\$/\1/p" -e "s/^ *\"$2\": \([0-9][0-9]*\),\{0,1\}\$/\1/p" "$1" | head -n 1
+  local line string="^ *\"$2\": \"(.*)\",?\$" number="^ *\"$2\": ([0-9]+),?\$"
+  while IFS= read -r line; do
+    if [[ "$line" =~ $string || "$line" =~ $number ]]; then
+      printf '%s\n' "${BASH_REMATCH[1]}"
+      return 0
+    fi
+  done <"$1"
 }

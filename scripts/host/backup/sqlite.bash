@@ -10,12 +10,16 @@ sql_string() { printf "'%s'" "${1//\'/\'\'}"; }
 # the moments a WAL reader still meets "database is locked".
 snapshot_sqlite() {
   local src=$1 dest=$2
-  mkdir -p -- "$(dirname -- "$dest")"
+  mkdir -p -- "${dest%/*}" # dest: a path in the stage
   sqlite3 -bail -cmd ".timeout $OWB_SQLITE_TIMEOUT_MS" "$src" "VACUUM INTO $(sql_string "$dest")" >/dev/null
 }
 
+# integrity_of <database>: what PRAGMA integrity_check says ("ok"), or sqlite3's error, on one
+# line: at most its first five lines.
 integrity_of() {
-  sqlite3 -readonly -bail -cmd ".timeout $OWB_SQLITE_TIMEOUT_MS" "$1" 'PRAGMA integrity_check;' 2>&1 | head -n 5 | tr '\n' ' ' | sed 's/ *$//'
+  local -a said
+  mapfile -t -n 5 said < <(sqlite3 -readonly -bail -cmd ".timeout $OWB_SQLITE_TIMEOUT_MS" "$1" 'PRAGMA integrity_check;' 2>&1)
+  printf '%s' "${said[*]}"
 }
 
 # check_databases <dir> [require]: PRAGMA integrity_check on each database; prints what it finds.

@@ -15,10 +15,23 @@ data_dir() {
   printf '%s' "$mountpoint"
 }
 
-bytes_of() { du -sb -- "$1" | cut -f1; }
-files_of() { find "$1" -type f | wc -l | tr -d ' '; }
+# A run counts files and bytes several times over, so each count is one process.
+bytes_of() {
+  local usage
+  usage=$(du -sb -- "$1") || return
+  printf '%s' "${usage%%$'\t'*}"
+}
+files_of() {
+  local dots
+  dots=$(find "$1" -type f -printf .) || return
+  printf '%s' "${#dots}"
+}
 
-same_file_system() { [[ "$(stat -c %d -- "$1")" == "$(stat -c %d -- "$2")" ]]; }
+same_file_system() {
+  local devices
+  devices=$(stat -c %d -- "$1" "$2") || return
+  [[ "${devices%$'\n'*}" == "${devices#*$'\n'}" ]]
+}
 
 # prepare_staging <stage dir>: removes what a killed run of this job left in staging (we hold
 # the job's lock, so no live run owns it) and makes sure every exit of this run removes its own.

@@ -77,12 +77,11 @@ restic_repository() {
 # on a local target) lists as empty; any other failure is a failure.
 rclone_list() {
   local rc=0 errors
-  errors=$(mktemp)
-  rclone lsf "$@" 2>"$errors" || rc=$?
+  # The listing goes out on stdout (through fd 3); only rclone's messages are kept.
+  { errors=$(rclone lsf "$@" 2>&1 >&3 3>&-) || rc=$?; } 3>&1
   # Exit 3 is rclone's "directory not found"; anything else is shown, not swallowed.
   if ((rc != 0 && rc != 3)); then
-    log "rclone lsf failed (exit $rc): $(tail -n 3 "$errors" | tr '\n' ' ')"
+    log "rclone lsf failed (exit $rc): $(tail -n 3 <<<"$errors" | tr '\n' ' ')"
   fi
-  rm -f -- "$errors"
   ((rc == 0 || rc == 3))
 }
