@@ -29,8 +29,12 @@ export function integrityCheck(db: string): string {
   return execFileSync("sqlite3", ["-readonly", db, "PRAGMA integrity_check;"], { encoding: "utf8" }).trim();
 }
 
+/** Rows of each table, by one sqlite3 (a process per table added up over the restores of the suite). */
 export function rowCounts(db: string, tables: string[]): Record<string, number> {
-  return Object.fromEntries(tables.map((t) => [t, Number(execFileSync("sqlite3", ["-readonly", db, `SELECT count(*) FROM "${t}";`], { encoding: "utf8" }).trim())]));
+  const query = `SELECT ${tables.map((t) => `(SELECT count(*) FROM "${t}")`).join(", ")};`;
+  const counts = execFileSync("sqlite3", ["-readonly", "-separator", " ", db, query], { encoding: "utf8" }).trim().split(" ").map(Number);
+  if (counts.length !== tables.length || counts.some((n) => !Number.isInteger(n))) throw new Error(`rowCounts(${db}): sqlite3 answered ${counts.join(" ")} for ${tables.length} tables`);
+  return Object.fromEntries(tables.map((t, i) => [t, counts[i]]));
 }
 
 /** Database files and their WAL side files: compared by content, not by bytes. */

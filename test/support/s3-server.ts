@@ -146,6 +146,9 @@ class ChildProcessS3Server implements S3TestServer {
   readonly secretAccessKey = SECRET_ACCESS_KEY;
   private child: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** How the server ended when nothing here stopped it and no crash was armed, for the errors of later calls. */
+  private lost: string | undefined;
+  private crashArmed = false;
 
   constructor(private readonly options: S3ServerProcessOptions) {}
 
@@ -203,6 +206,11 @@ class ChildProcessS3Server implements S3TestServer {
       throw new Error(`test S3 server on port ${this.options.port || "(any)"}: ${(error as Error).message}${detail}`);
     }
 
+    child.once("exit", (code, signal) => {
+      if (this.child !== child || this.crashArmed) return;
+      this.lost = `the test S3 server (pid ${child.pid}) ended unexpectedly (exit code ${code}, signal ${signal})${stderr.trim() === "" ? "" : `; its last words:\n${stderr.trim()}`}`;
+      console.warn(this.lost);
+    });
     // Don't let a forgotten server keep the test process alive; it exits when we disconnect.
     child.unref();
     child.channel?.unref();
@@ -211,7 +219,9 @@ class ChildProcessS3Server implements S3TestServer {
 
   async createBucket(name: string): Promise<void> {
     // s3rver lets unsigned requests through; path-style PUT /<bucket> creates it.
-    const response = await fetch(`${this.endpoint}/${encodeURIComponent(name)}`, { method: "PUT" });
+    const response = await fetch(`${this.endpoint}/${encodeURIComponent(name)}`, { method: "PUT" }).catch((error: Error) => {
+      throw new Error(`createBucket(${JSON.stringify(name)}): ${error.message}${this.lost ? `; ${this.lost}` : ""}`);
+    });
     if (!response.ok) {
       throw new Error(`createBucket(${JSON.stringify(name)}): HTTP ${response.status} ${await response.text()}`);
     }
@@ -221,6 +231,7 @@ class ChildProcessS3Server implements S3TestServer {
     const child = this.child;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) throw new Error("crashOnWrite: the server is not running");
     const command: S3ServerProcessCommand = { type: "crash-on-write", keyPrefix: `${bucket}/${keyPrefix}` };
+    this.crashArmed = true;
     await new Promise<void>((resolve, reject) => {
       const onMessage = (message: S3ServerProcessMessage) => {
         if (message.type !== "armed") return;
@@ -239,6 +250,7 @@ class ChildProcessS3Server implements S3TestServer {
   async stop(): Promise<void> {
     const child = this.child;
     this.child = undefined;
+    this.crashArmed = false;
     if (child === undefined) return;
     if (child.exitCode === null && child.signalCode === null) {
       child.ref(); // keep this process alive until the exit is seen
