@@ -21,10 +21,10 @@ const preflight = (name) => ({ globalSetup: `<rootDir>/test/support/preflight-se
 const os = require("os");
 
 module.exports = {
-  // Two workers more than the machine has cores: the end-to-end tests spend much of their time
+  // Three workers more than the machine has cores: the end-to-end tests spend much of their time
   // waiting on the tools they drive (a timeout, a server), and that time is another test's.
-  // Measured on 2 cores, jest over every tier: 3 workers about 5.9 min, 4 workers about 5.2 min.
-  maxWorkers: os.availableParallelism() + 2,
+  maxWorkers: os.availableParallelism() + 3,
+  testSequencer: "<rootDir>/test/support/tier-sequencer.js",
   // End-to-end tests start real tools, so tests get a generous timeout. A global option:
   // jest ignores it inside a project.
   testTimeout: 120000,

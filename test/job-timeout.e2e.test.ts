@@ -3,6 +3,8 @@
  * rsync or rclone), an upload that ignores TERM, a restore drill that hangs, and a run that
  * finds its job held by a stuck one. Each test asserts the outcome: exit status, the alert
  * naming the job, the earlier backups still restorable, the containers' state, no leftovers.
+ *
+ * @waits most of its time on timeouts and retries, so it starts first (tier-sequencer.js)
  */
 import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";

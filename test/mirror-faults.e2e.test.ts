@@ -2,6 +2,8 @@
  * A `sync` killed or cut off by its server mid-mirror, for real: SIGKILL while uploading to
  * next/, the server dying mid-upload, SIGKILL while next/ is promoted to current/. Restore
  * always gives a complete mirror, byte for byte, and the next run finishes the job.
+ *
+ * @waits most of its time on timeouts and retries, so it starts first (tier-sequencer.js)
  */
 import { spawn } from "child_process";
 import * as fs from "fs";

@@ -4,6 +4,8 @@
  * restorable. Real rclone, restic, rsync and sqlite3, the S3 server on 127.0.0.1; only docker
  * is a stub. The job's timeout and a mirror cut off mid-sync have files of their own
  * (job-timeout.e2e, mirror-faults.e2e).
+ *
+ * @waits most of its time on timeouts and retries, so it starts first (tier-sequencer.js)
  */
 import * as net from "net";
 import { faultHost } from "./support/fault-host";
