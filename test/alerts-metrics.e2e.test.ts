@@ -95,6 +95,25 @@ describe("alerts", () => {
     expect(hook.jsonBodies()[0]).toMatchObject({ job: "nightly", target: "nas", outcome: "failure", message: "restore drill failed on target nas" });
   });
 
+  it("the alert's log ends with the run's last lines even when the log's writer lags behind the run", async () => {
+    // tee that writes each line to the log file (and on to stderr) 50 ms late.
+    fs.writeFileSync(
+      path.join(sandbox.binDir, "tee"),
+      `#!/usr/bin/env bash\nfile=\${!#}\nwhile IFS= read -r line; do sleep 0.05; printf '%s\\n' "$line" >>"$file"; printf '%s\\n' "$line"; done\n`,
+      { mode: 0o755 },
+    );
+    sandbox.install(config({ nas: nas() }, ["nas"]));
+    const r = await sandbox.run(["verify", "nightly"]); // nothing backed up yet
+    expect(r.code).not.toBe(0);
+    // What the run said up to its error: the alert carries these last 20 lines, the error last.
+    const said = r.stderr.trimEnd().split("\n");
+    const failed = said.findIndex((line) => /error: nas: no complete snapshot/.test(line));
+    expect(failed).toBeGreaterThan(0);
+    const lastWords = said.slice(Math.max(0, failed - 19), failed + 1).join("\n");
+    expect(hook.jsonBodies()[0].log).toBe(lastWords);
+    expect(hook.requests.find((q) => q.path.endsWith("/hc/fail"))!.body.trimEnd()).toBe(lastWords);
+  });
+
   it("a webhook that is down does not fail a successful job", async () => {
     const endpoint = await deadEndpoint();
     sandbox.install(config({ nas: nas() }, ["nas"], { webhookUrl: `${endpoint}/hook`, healthcheckUrl: `${endpoint}/hc` }));
