@@ -21,7 +21,7 @@ interface SettingRead {
 
 /**
  * The settings a bash text reads: direct host variables ($OWB_X, ${OWB_X:-}), the
- * accessors job_setting / target_setting / job_target_setting with a literal key, and
+ * accessors job_setting / target_setting / job_target_setting (with or without -v <var>) with a literal key, and
  * notify-failure's OWB_JOB_${job}_X. rclone's RCLONE_CONFIG_OWB_* are its own, not ours.
  */
 export function settingsRead(text: string, where: string): SettingRead[] {
@@ -32,9 +32,9 @@ export function settingsRead(text: string, where: string): SettingRead[] {
     .join("\n");
   for (const m of code.matchAll(/(?<![A-Z_])OWB_([A-Z][A-Z0-9_]*[A-Z0-9])(?![A-Za-z0-9_*$])/g)) reads.push({ scope: "host", key: m[1], where });
   for (const m of code.matchAll(/OWB_JOB_\$\{[^}]*\}_([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "job", key: m[1], where });
-  for (const m of code.matchAll(/\bjob_setting ([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "job", key: m[1], where });
-  for (const m of code.matchAll(/\btarget_setting "[^"]*" ([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "target", key: m[1], where });
-  for (const m of code.matchAll(/\bjob_target_setting "[^"]*" ([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "job-target", key: m[1], where });
+  for (const m of code.matchAll(/\bjob_setting (?:-v \S+ )?([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "job", key: m[1], where });
+  for (const m of code.matchAll(/\btarget_setting (?:-v \S+ )?"[^"]*" ([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "target", key: m[1], where });
+  for (const m of code.matchAll(/\bjob_target_setting (?:-v \S+ )?"[^"]*" ([A-Z][A-Z0-9_]*)/g)) reads.push({ scope: "job-target", key: m[1], where });
   return reads;
 }
 
@@ -43,8 +43,21 @@ const allReads = READERS.flatMap((file) => settingsRead(hostAsset(file), file));
 
 describe("the env contract", () => {
   it("finds the reads it looks for (the scanner itself)", () => {
-    const reads = settingsRead('x=$OWB_HOST y=${OWB_LOCK_DIR:-} RCLONE_CONFIG_OWB_TYPE=s3 $(job_setting METHOD) $(target_setting "$t" BUCKET) $(job_target_setting "$1" LOCATION) OWB_JOB_${job//-/_}_HEALTHCHECK_URL\n# $OWB_IN_A_COMMENT', "t");
-    expect(reads.map((r) => `${r.scope}:${r.key}`).sort()).toEqual(["host:HOST", "host:LOCK_DIR", "job-target:LOCATION", "job:HEALTHCHECK_URL", "job:METHOD", "target:BUCKET"]);
+    const reads = settingsRead(
+      'x=$OWB_HOST y=${OWB_LOCK_DIR:-} RCLONE_CONFIG_OWB_TYPE=s3 $(job_setting METHOD) $(target_setting "$t" BUCKET) $(job_target_setting "$1" LOCATION) OWB_JOB_${job//-/_}_HEALTHCHECK_URL\n# $OWB_IN_A_COMMENT\njob_setting -v limit TIMEOUT; target_setting -v type "$t" TYPE; job_target_setting -v "$2" "$1" PATH',
+      "t",
+    );
+    expect(reads.map((r) => `${r.scope}:${r.key}`).sort()).toEqual([
+      "host:HOST",
+      "host:LOCK_DIR",
+      "job-target:LOCATION",
+      "job-target:PATH",
+      "job:HEALTHCHECK_URL",
+      "job:METHOD",
+      "job:TIMEOUT",
+      "target:BUCKET",
+      "target:TYPE",
+    ]);
   });
 
   it("declares every setting the host scripts read", () => {
@@ -66,7 +79,7 @@ describe("the env contract", () => {
         const def = /^([a-z_]+)\(\) \{/.exec(line);
         if (def) fn = def[1];
         if (/\bsetting "[A-Z_]*\$/.test(line) && !accessors.has(fn)) dynamic.push(`${file}: ${line.trim()}`);
-        const dynamicKey = /\bjob_setting "?\$/.test(line) || /\b(job_)?target_setting "[^"]*" "?\$/.test(line);
+        const dynamicKey = /\bjob_setting (?:-v \S+ )?"?\$/.test(line) || /\b(job_)?target_setting (?:-v \S+ )?"[^"]*" "?\$/.test(line);
         if (dynamicKey && !accessors.has(fn)) dynamic.push(`${file}: ${line.trim()}`);
       }
     }

@@ -23,8 +23,8 @@ cmd_run() {
   start_job_timeout run
   local started method consistency stage_dir t rc bytes=0 failed=()
   started=$EPOCHSECONDS
-  method=$(job_setting METHOD)
-  consistency=$(job_setting CONSISTENCY)
+  job_setting -v method METHOD
+  job_setting -v consistency CONSISTENCY
   local -a targets
   read -r -a targets <<<"$(job_targets)"
   log "start: method $method, targets ${targets[*]}, consistency $consistency"

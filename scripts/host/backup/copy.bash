@@ -132,7 +132,7 @@ settle_folders() {
   local src=$1 dest=$2 u before timeout deadline
   shift 2
   local -a pending=("$@") changing
-  timeout=$(job_setting SETTLE_TIMEOUT)
+  job_setting -v timeout SETTLE_TIMEOUT
   deadline=$((EPOCHSECONDS + timeout))
   log "online copy: $(folder_list "${pending[@]}") changed while copied or just before; copying again once still for $OWB_STILL_SECONDS s (waiting at most $timeout s)"
   while :; do

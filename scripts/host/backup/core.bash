@@ -59,14 +59,27 @@ load_env() {
 # Config names are [a-z0-9-]; shell variable names use '_' instead.
 ident() { printf '%s' "${1//-/_}"; }
 
-# setting <name>: the value of OWB_<name>, or empty.
+# setting [-v <var>] <name>: the value of OWB_<name>, or empty. With -v it goes into <var>, as
+# with printf -v: no subshell, for the settings a run reads many times. (The accessors' locals
+# start with _ so that they do not hide the caller's <var>.)
 setting() {
-  local var="OWB_$1"
-  printf '%s' "${!var-}"
+  if [[ "$1" == -v ]]; then
+    local _var="OWB_$3"
+    printf -v "$2" '%s' "${!_var-}"
+  else
+    local _var="OWB_$1"
+    printf '%s' "${!_var-}"
+  fi
 }
 
-job_setting() { setting "JOB_${JOB//-/_}_$1"; }
-target_setting() { local t=$1; setting "TARGET_${t//-/_}_$2"; }
+# job_setting [-v <var>] <name>, target_setting [-v <var>] <target> <name>: a job's or a
+# target's setting.
+job_setting() {
+  if [[ "$1" == -v ]]; then setting -v "$2" "JOB_${JOB//-/_}_$3"; else setting "JOB_${JOB//-/_}_$1"; fi
+}
+target_setting() {
+  if [[ "$1" == -v ]]; then setting -v "$2" "TARGET_${3//-/_}_$4"; else setting "TARGET_${1//-/_}_$2"; fi
+}
 
 select_job() {
   local name=$1 known
@@ -91,10 +104,16 @@ pick_target() {
   die "job $JOB has no target \"$wanted\"; its targets: ${targets[*]}"
 }
 
-job_target_setting() { local t=$1; setting "JOB_${JOB//-/_}_AT_${t//-/_}_$2"; }
+# job_target_setting [-v <var>] <target> <name>: a setting of the job on one of its targets.
+job_target_setting() {
+  if [[ "$1" == -v ]]; then setting -v "$2" "JOB_${JOB//-/_}_AT_${3//-/_}_$4"; else setting "JOB_${JOB//-/_}_AT_${1//-/_}_$2"; fi
+}
 
-# Where this job's backups live on a target: <prefix or host>/<job>, or a local path.
-target_location() { job_target_setting "$1" LOCATION; }
+# target_location [-v <var>] <target>: where this job's backups live on a target:
+# <prefix or host>/<job>, or a local path.
+target_location() {
+  if [[ "$1" == -v ]]; then job_target_setting -v "$2" "$3" LOCATION; else job_target_setting "$1" LOCATION; fi
+}
 
 # method_function ship|list|restore: the job's method's function of that kind, defined by
 # the method's part (methods/<method>.bash).

@@ -63,7 +63,7 @@ shipped_manifest() {
     printf '%s/%s' "$1" "$MANIFEST"
     return 0
   fi
-  root=$(target_location "$2")
+  target_location -v root "$2"
   newest=$(local_complete "$root" | tail -n 1)
   printf '%s/%s/%s' "$root" "$newest" "$MANIFEST"
 }
@@ -91,7 +91,7 @@ gate_shrink() {
   last_files=$(manifest_field "$last" files)
   last_bytes=$(manifest_field "$last" bytes)
   [[ "$last_files" =~ ^[0-9]+$ && "$last_bytes" =~ ^[0-9]+$ ]] || { log "warning: $last records no file count and size; shrink check skipped"; return 0; }
-  limit=$(job_setting SHRINK_LIMIT)
+  job_setting -v limit SHRINK_LIMIT
   local change
   change="$files files ($(human_bytes "$bytes")), down from $last_files files ($(human_bytes "$last_bytes")) at the last successful backup ($(manifest_field "$last" created)): $(percent_drop "$last_files" "$files")% fewer files, $(percent_drop "$last_bytes" "$bytes")% fewer bytes"
   # Exact integer comparison: a drop of more than limit percent of the last count.

@@ -100,7 +100,7 @@ prune_failed() {
 cmd_prune() {
   local method t rc freed total=0 out started t_started
   local -a targets failed=()
-  method=$(job_setting METHOD)
+  job_setting -v method METHOD
   [[ "$method" != sync ]] || die "job $JOB uses method sync: one mirror and no retention, so nothing to prune (its history is the bucket's versioning)"
   if [[ -n "$TARGET_ARG" ]]; then
     t=$(pick_target "$TARGET_ARG")

@@ -23,7 +23,7 @@ post_url() {
 
 healthcheck_url() {
   local url
-  url=$(job_setting HEALTHCHECK_URL)
+  job_setting -v url HEALTHCHECK_URL
   printf '%s' "${url:-${OWB_HEALTHCHECK_URL:-}}"
 }
 

@@ -59,7 +59,7 @@ stage_job() {
   trap 'exit 143' TERM
   # The stage belongs to cmd_run, which removes it when the run ends; this shell removes only its work files.
   CLEANUP_DIRS=()
-  consistency=$(job_setting CONSISTENCY)
+  job_setting -v consistency CONSISTENCY
   # Shared with other runs, exclusive to an in-place restore: no copy of a half-swapped directory.
   lock_data_for_copy
   data=$(data_dir)

@@ -6,27 +6,26 @@ with_target() {
   local t=$1
   shift
   (
-    local type
-    type=$(target_setting "$t" TYPE)
+    local type endpoint region key_id
+    target_setting -v type "$t" TYPE
     # No rclone.conf: the remote "owb" is defined by these variables alone.
     export RCLONE_CONFIG=/dev/null
     case "$type" in
       s3)
         export RCLONE_CONFIG_OWB_TYPE=s3
-        if [[ -n "$(target_setting "$t" ENDPOINT)" ]]; then
-          export RCLONE_CONFIG_OWB_PROVIDER=Other RCLONE_CONFIG_OWB_ENDPOINT
-          RCLONE_CONFIG_OWB_ENDPOINT=$(target_setting "$t" ENDPOINT)
+        target_setting -v endpoint "$t" ENDPOINT
+        if [[ -n "$endpoint" ]]; then
+          export RCLONE_CONFIG_OWB_PROVIDER=Other RCLONE_CONFIG_OWB_ENDPOINT=$endpoint
         else
           export RCLONE_CONFIG_OWB_PROVIDER=AWS
         fi
-        if [[ -n "$(target_setting "$t" REGION)" ]]; then
-          export RCLONE_CONFIG_OWB_REGION
-          RCLONE_CONFIG_OWB_REGION=$(target_setting "$t" REGION)
-        fi
-        if [[ -n "$(target_setting "$t" ACCESS_KEY_ID)" ]]; then
+        target_setting -v region "$t" REGION
+        if [[ -n "$region" ]]; then export RCLONE_CONFIG_OWB_REGION=$region; fi
+        target_setting -v key_id "$t" ACCESS_KEY_ID
+        if [[ -n "$key_id" ]]; then
           export RCLONE_CONFIG_OWB_ACCESS_KEY_ID RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY
-          RCLONE_CONFIG_OWB_ACCESS_KEY_ID=$(target_setting "$t" ACCESS_KEY_ID)
-          RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY=$(target_setting "$t" SECRET_ACCESS_KEY)
+          RCLONE_CONFIG_OWB_ACCESS_KEY_ID=$key_id
+          target_setting -v RCLONE_CONFIG_OWB_SECRET_ACCESS_KEY "$t" SECRET_ACCESS_KEY
         else
           export RCLONE_CONFIG_OWB_ENV_AUTH=true
         fi
@@ -35,8 +34,8 @@ with_target() {
         # A delete on B2 is a hide: the file's versions stay until the bucket's lifecycle
         # rules remove them. Set here, this beats any RCLONE_B2_HARD_DELETE in the environment.
         export RCLONE_CONFIG_OWB_TYPE=b2 RCLONE_CONFIG_OWB_HARD_DELETE=false RCLONE_CONFIG_OWB_ACCOUNT RCLONE_CONFIG_OWB_KEY
-        RCLONE_CONFIG_OWB_ACCOUNT=$(target_setting "$t" KEY_ID)
-        RCLONE_CONFIG_OWB_KEY=$(target_setting "$t" APPLICATION_KEY)
+        target_setting -v RCLONE_CONFIG_OWB_ACCOUNT "$t" KEY_ID
+        target_setting -v RCLONE_CONFIG_OWB_KEY "$t" APPLICATION_KEY
         ;;
       local) ;;
       *) die "target $t has unknown type \"$type\"" ;;
@@ -47,15 +46,19 @@ with_target() {
   )
 }
 
-# The rclone path of this job's folder on a target (inside with_target).
+# rclone_root [-v <var>] <target>: the rclone path of this job's folder on a target (inside
+# with_target).
 rclone_root() {
-  local t=$1 loc type
-  loc=$(target_location "$t")
-  type=$(target_setting "$t" TYPE)
-  case "$type" in
-    s3 | b2) printf 'owb:%s/%s' "$(target_setting "$t" BUCKET)" "$loc" ;;
-    local) printf '%s' "$loc" ;;
+  local _into="" _t _loc _type _bucket _root=""
+  if [[ "$1" == -v ]]; then _into=$2; shift 2; fi
+  _t=$1
+  target_location -v _loc "$_t"
+  target_setting -v _type "$_t" TYPE
+  case "$_type" in
+    s3 | b2) target_setting -v _bucket "$_t" BUCKET; _root="owb:$_bucket/$_loc" ;;
+    local) _root=$_loc ;;
   esac
+  if [[ -n "$_into" ]]; then printf -v "$_into" '%s' "$_root"; else printf '%s' "$_root"; fi
 }
 
 # restic reaches S3 and B2 through rclone (the remote "owb" of with_target), never through its

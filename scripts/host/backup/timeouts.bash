@@ -25,7 +25,7 @@ answer_within() { printf '%s' "${OPENWEBUI_BACKUP_TEST_ANSWER_WITHIN:-$TARGET_AN
 # was among it).
 start_job_timeout() {
   JOB_TIMED=$1
-  JOB_LIMIT=$(job_setting TIMEOUT)
+  job_setting -v JOB_LIMIT TIMEOUT
   [[ "$JOB_LIMIT" =~ ^[1-9][0-9]*$ ]] || die "env file: the timeout of job $JOB is \"$JOB_LIMIT\", not a number of seconds"
   JOB_STARTED=$EPOCHSECONDS
   JOB_MARKS=$(metrics_marks)

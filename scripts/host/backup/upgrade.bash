@@ -16,7 +16,7 @@ PRE_UPGRADE_TO_IMAGE=""
 # holds another host's data.
 upgrade_method_check() {
   local method
-  method=$(job_setting METHOD)
+  job_setting -v method METHOD
   case "$method" in
     restic | snapshot | local-snapshot) ;;
     sync) die "job $JOB is a sync mirror: its next run overwrites the copy a rollback needs; use a restic, snapshot or local-snapshot job" ;;
@@ -114,7 +114,7 @@ pre_upgrade_restic() {
 # Every folder's manifest in one transfer; the ones that name an upgrade are pre-upgrade backups.
 pre_upgrade_remote_folders() {
   local t=$1 dir=$2 root listing f
-  root=$(rclone_root "$t")
+  rclone_root -v root "$t"
   listing=$(complete_folders "$root") || die "$t: could not list the snapshots of job $JOB"
   [[ -n "$listing" ]] || return 0
   rclone copy --max-depth 2 --include "/open-webui-backup-*/$MANIFEST" "$root" "$dir/folders" || die "$t: could not fetch the snapshots' manifests"
@@ -125,7 +125,7 @@ pre_upgrade_remote_folders() {
 
 pre_upgrade_local_folders() {
   local t=$1 dir=$2 root f
-  root=$(target_location "$t")
+  target_location -v root "$t"
   while read -r f; do
     [[ -z "$f" ]] || pick_pre_upgrade "$dir" "$f" "$root/$f/$MANIFEST"
   done < <(local_complete "$root")

@@ -2,7 +2,7 @@
 
 ship_local_snapshot() {
   local t=$1 stage_dir=$2 root folder
-  root=$(target_location "$t")
+  target_location -v root "$t"
   folder=$(snapshot_folder_name)
   [[ ! -e "$root/$folder" ]] || die "$t: $folder already exists"
   write_linked_snapshot "$t" "$root" "$folder" "$stage_dir/"
@@ -15,7 +15,7 @@ list_local_snapshot() { local_complete "$(target_location "$1")"; }
 
 restore_local_snapshot() {
   local t=$1 snapshot=$2 dest=$3 root listing
-  root=$(target_location "$t")
+  target_location -v root "$t"
   listing=$(local_complete "$root")
   if [[ "$snapshot" == latest ]]; then
     snapshot=$(tail -n 1 <<<"$listing")
@@ -32,7 +32,7 @@ restore_local_snapshot() {
 # manifest_local_snapshot <target> <snapshot> <dest file>: the snapshot's manifest only.
 manifest_local_snapshot() {
   local t=$1 snapshot=$2 dest=$3 root listing
-  root=$(target_location "$t")
+  target_location -v root "$t"
   listing=$(local_complete "$root")
   if [[ "$snapshot" == latest ]]; then snapshot=$(tail -n 1 <<<"$listing"); fi
   if [[ -z "$snapshot" ]] || ! grep -qxF -- "$snapshot" <<<"$listing"; then die "$t: no complete snapshot named ${snapshot:-latest} of job $JOB in $root"; fi

@@ -4,11 +4,11 @@
 # sets PULL_RSH, the -e value rsync runs. The source host is "owb-source" in that config.
 pull_ssh_setup() {
   local dir="$OWB_STATE_DIR/ssh" host port user key hostkey strict=accept-new
-  host=$(job_setting FROM_HOST)
-  port=$(job_setting FROM_PORT)
-  user=$(job_setting FROM_USER)
-  key=$(job_setting FROM_KEY)
-  hostkey=$(job_setting FROM_HOSTKEY)
+  job_setting -v host FROM_HOST
+  job_setting -v port FROM_PORT
+  job_setting -v user FROM_USER
+  job_setting -v key FROM_KEY
+  job_setting -v hostkey FROM_HOSTKEY
   [[ -n "$host" && -n "$key" ]] || die "env file has no OWB_JOB_*_FROM_HOST/_FROM_KEY for pull job $JOB"
   [[ -r "$key" ]] || die "cannot read the SSH key $key"
   [[ "$dir$key" != *[\'\"]* ]] || die "the SSH key path and state directory must not contain quotes"
@@ -59,8 +59,8 @@ gate_pulled() {
 
 ship_pull() {
   local t=$1 root path listing newest
-  root=$(target_location "$t")
-  path=$(job_setting FROM_PATH)
+  target_location -v root "$t"
+  job_setting -v path FROM_PATH
   path="${path%/}/"
   pull_ssh_setup
   log "$t: listing snapshots on $(job_setting FROM_HOST):$path"

@@ -23,7 +23,7 @@ remove_folder() {
 
 ship_snapshot() {
   local t=$1 stage_dir=$2 root folder listing newest
-  root=$(rclone_root "$t")
+  rclone_root -v root "$t"
   folder="open-webui-backup-$(date -u -d "@$(now_epoch)" +%Y%m%dT%H%M%SZ)"
   # The newest complete folder is the source of every unchanged file; an incomplete one
   # (no manifest) never is.
@@ -83,8 +83,8 @@ folder_bytes() {
 # Only under the job lock (prune.bash), so no run is writing a folder or copying from one.
 prune_snapshot() {
   local t=$1 root keep listing newest f i bytes freed=0 removed=0
-  root=$(rclone_root "$t")
-  keep=$(job_setting KEEP_LAST)
+  rclone_root -v root "$t"
+  job_setting -v keep KEEP_LAST
   # A failed listing must stop the prune: a folder missing from it would look incomplete.
   local -a complete all doomed=()
   listing=$(complete_folders "$root") || die "$t: could not list snapshots; nothing pruned"
@@ -117,13 +117,13 @@ prune_snapshot() {
 
 list_snapshot() {
   local root
-  root=$(rclone_root "$1")
+  rclone_root -v root "$1"
   complete_folders "$root" || die "$1: could not list the snapshots of job $JOB"
 }
 
 restore_snapshot() {
   local t=$1 snapshot=$2 dest=$3 root
-  root=$(rclone_root "$t")
+  rclone_root -v root "$t"
   local listing
   listing=$(complete_folders "$root") || die "$t: could not list snapshots"
   if [[ "$snapshot" == latest ]]; then
@@ -141,7 +141,7 @@ restore_snapshot() {
 # manifest_snapshot <target> <snapshot> <dest file>: the snapshot's manifest only.
 manifest_snapshot() {
   local t=$1 snapshot=$2 dest=$3 root listing
-  root=$(rclone_root "$t")
+  rclone_root -v root "$t"
   listing=$(complete_folders "$root") || die "$t: could not list snapshots"
   if [[ "$snapshot" == latest ]]; then snapshot=$(tail -n 1 <<<"$listing"); fi
   if [[ -z "$snapshot" ]] || ! grep -qxF -- "$snapshot" <<<"$listing"; then die "$t: no complete snapshot named ${snapshot:-latest} of job $JOB"; fi
