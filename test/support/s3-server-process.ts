@@ -185,12 +185,18 @@ function completeBodiesOnly(options: S3ServerProcessOptions): Middleware {
 
       if (options.slowWritesMs > 0) await new Promise((resolve) => setTimeout(resolve, options.slowWritesMs));
 
-      const body = requestWithBody(req, createReadStream(spoolPath));
+      const spool = createReadStream(spoolPath);
+      // A read error reaches whatever reads the body. Unread (s3rver answered without it), the
+      // stream may still be opening its file: it must not end the server with an unhandled
+      // error, and the file goes only once the stream has closed.
+      spool.on("error", () => {});
+      const body = requestWithBody(req, spool);
       ctx.req = ctx.request.req = ctx.response.req = body;
       try {
         await next();
       } finally {
         body.destroy();
+        if (!spool.closed) await new Promise<void>((resolve) => spool.once("close", () => resolve()));
       }
     } finally {
       await fs.rm(spoolPath, { force: true });
