@@ -7,6 +7,8 @@
  *  - passes the policy pack's rules (policy/rules.ts) with the resources it declares.
  *
  * Nothing here talks to a cloud, Docker or the Pulumi CLI.
+ *
+ * @long for a unit test (runs the whole program for each example): first in its tier (tier-sequencer.js)
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

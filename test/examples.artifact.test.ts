@@ -1,6 +1,8 @@
 /**
  * The tutorial's plans 1 and 2 as example stack files: every script rendered for their hosts
  * passes shellcheck, and so does each env file.
+ *
+ * @long for an artifact test (shellcheck of every script): first in its tier (tier-sequencer.js)
  */
 import { execFileSync } from "child_process";
 import * as fs from "fs";

@@ -1,6 +1,8 @@
 /**
  * Every script the renderer writes passes shellcheck, the installer and the env file included,
  * for the same configs whose text render.unit.test.ts snapshots.
+ *
+ * @long for an artifact test (shellcheck of every config's scripts): first in its tier (tier-sequencer.js)
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

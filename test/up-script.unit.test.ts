@@ -3,6 +3,8 @@
  * do: a CLI that cannot start (the npm package downloads it on first use), a Docker daemon
  * that does not answer. "Creating stack" appears only when a stack is really created. The
  * Pulumi CLI and docker are stubs on PATH here (no engine, no daemon on this machine).
+ *
+ * @long for a unit test (starts ts-node in each test): first in its tier (tier-sequencer.js)
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";

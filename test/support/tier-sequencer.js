@@ -4,25 +4,27 @@
  * waits (on a timeout, a dead server) starts last, and the run ends with one worker waiting.
  * Here, in such a run, files whose header has the tag `@waits` start first, so their waits
  * overlap the other files' work; then the end-to-end files, the artifact files, and last the
- * many short unit files, which fill the end. Within each group jest's order (largest first)
- * stays. Once jest has timings (its cache), its own order stands: failed first, then longest.
+ * many short unit files, which fill the end. Within a tier, files tagged `@long` (long for
+ * their tier) go first; otherwise jest's order (largest first) stays. Once jest has timings
+ * (its cache), its own order stands: failed first, then longest.
  */
 const fs = require("fs");
 const Sequencer = require("@jest/test-sequencer").default;
 
 const TIER_ORDER = ["e2e", "artifact", "unit"];
 
-/** The file's leading comment has the tag `@waits`. */
-function waits(file) {
+/** The tags (`@waits`, `@long`) in the file's leading comment. */
+function tags(file) {
   const head = fs.readFileSync(file, "utf8").slice(0, 4096);
   const docblock = /^\s*\/\*\*[\s\S]*?\*\//.exec(head);
-  return docblock !== null && /^\s*\*\s*@waits\b/m.test(docblock[0]);
+  return new Set(docblock === null ? [] : [...docblock[0].matchAll(/^\s*\*\s*@(\w+)\b/gm)].map((m) => m[1]));
 }
 
 function rank(test) {
-  if (waits(test.path)) return 0;
+  const tagged = tags(test.path);
+  if (tagged.has("waits")) return 0;
   const tier = TIER_ORDER.findIndex((name) => test.path.endsWith(`.${name}.test.ts`));
-  return 1 + (tier === -1 ? TIER_ORDER.length : tier);
+  return 1 + 2 * (tier === -1 ? TIER_ORDER.length : tier) + (tagged.has("long") ? 0 : 1);
 }
 
 class TierSequencer extends Sequencer {
