@@ -17,33 +17,36 @@ import { s3ClientEnv } from "./s3-server";
 const DOCKER_STUB = `#!/usr/bin/env bash
 # Test stub: records every call; answers what openwebui-backup asks; keeps each container's
 # state (running unless set; stop → exited, pause → paused, start/unpause → running; "absent"
-# makes inspect fail like a container that does not exist).
+# makes inspect fail like a container that does not exist). Files are read with builtins: the
+# stub runs a few thousand times over the suite.
 printf '%s\\n' "$*" >>"$DOCKER_STUB_LOG"
+# line <n> <file>: the file's line n.
+line() { local -a lines; mapfile -t lines <"$2"; printf '%s\\n' "\${lines[$1 - 1]-}"; }
 case "$1" in
   volume)
     name=\${*: -1}
     if [[ ! -f "$DOCKER_STUB_DIR/volumes/$name" ]]; then echo "Error: No such volume: $name" >&2; exit 1; fi
     case "$*" in
-      *".Driver"*) if [[ -f "$DOCKER_STUB_DIR/volumes/$name.driver" ]]; then cat "$DOCKER_STUB_DIR/volumes/$name.driver"; else echo local; fi ;;
-      *) cat "$DOCKER_STUB_DIR/volumes/$name" ;;
+      *".Driver"*) if [[ -f "$DOCKER_STUB_DIR/volumes/$name.driver" ]]; then echo "$(<"$DOCKER_STUB_DIR/volumes/$name.driver")"; else echo local; fi ;;
+      *) echo "$(<"$DOCKER_STUB_DIR/volumes/$name")" ;;
     esac ;;
   inspect)
     name=\${*: -1}
     img="$DOCKER_STUB_DIR/image/$name"
     case "$*" in
-      *"openwebui.image"*) if [[ -f "$img" ]]; then sed -n 4p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
-      *".Config.Image"*) if [[ -f "$img" ]]; then sed -n 1p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
-      *"{{ .Image }}"*) if [[ -f "$img" ]]; then sed -n 2p "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
+      *"openwebui.image"*) if [[ -f "$img" ]]; then line 4 "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
+      *".Config.Image"*) if [[ -f "$img" ]]; then line 1 "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
+      *"{{ .Image }}"*) if [[ -f "$img" ]]; then line 2 "$img"; else echo "Error: No such object: $name" >&2; exit 1; fi ;;
       *)
         state=running
-        if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then state=$(cat "$DOCKER_STUB_DIR/state/$name"); fi
+        if [[ -f "$DOCKER_STUB_DIR/state/$name" ]]; then state=$(<"$DOCKER_STUB_DIR/state/$name"); fi
         if [[ "$state" == absent ]]; then echo "Error: No such object: $name" >&2; exit 1; fi
         echo "$state" ;;
     esac ;;
   image)
     id=\${*: -1}
     for f in "$DOCKER_STUB_DIR"/image/*; do
-      if [[ -f "$f" && "$(sed -n 2p "$f")" == "$id" ]]; then sed -n 3p "$f"; exit 0; fi
+      if [[ -f "$f" && "$(line 2 "$f")" == "$id" ]]; then line 3 "$f"; exit 0; fi
     done
     echo "Error: No such image: $id" >&2; exit 1 ;;
   stop|start|pause|unpause)
@@ -59,8 +62,8 @@ case "$1" in
     # paused container's processes.
     if [[ -f "$DOCKER_STUB_DIR/pids/$2" ]]; then
       case "$1" in
-        pause) kill -STOP "$(cat "$DOCKER_STUB_DIR/pids/$2")" ;;
-        unpause) kill -CONT "$(cat "$DOCKER_STUB_DIR/pids/$2")" ;;
+        pause) kill -STOP "$(<"$DOCKER_STUB_DIR/pids/$2")" ;;
+        unpause) kill -CONT "$(<"$DOCKER_STUB_DIR/pids/$2")" ;;
       esac
     fi
     # Stateful, like the engine: what inspect reports next follows from this call.
@@ -83,7 +86,7 @@ case "$1" in
     name=$1; shift
     conf="$DOCKER_STUB_DIR/exec/$name"
     if [[ ! -f "$conf" ]]; then echo "Error response from daemon: No such container: $name" >&2; exit 1; fi
-    if [[ -f "$DOCKER_STUB_DIR/state/$name" && "$(cat "$DOCKER_STUB_DIR/state/$name")" != running ]]; then
+    if [[ -f "$DOCKER_STUB_DIR/state/$name" && "$(<"$DOCKER_STUB_DIR/state/$name")" != running ]]; then
       echo "Error response from daemon: container $name is not running" >&2; exit 1
     fi
     mapfile -t base <"$conf"
