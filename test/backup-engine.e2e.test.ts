@@ -8,15 +8,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { HostSandbox } from "./support/host-sandbox";
-import {
-  WEBUI_TABLES,
-  buildDataDir,
-  integrityCheck,
-  isDatabaseFile,
-  isExcluded,
-  rowCounts,
-  treeHashes,
-} from "./support/openwebui-data";
+import { buildDataDir, integrityCheck, isDatabaseFile, isExcluded, rowCounts, treeHashes } from "./support/openwebui-data";
+import { expectSameData } from "./support/backup-checks";
 import { startS3Server, useS3Server } from "./support/s3-server";
 import { waitFor } from "./support/wait";
 
@@ -38,23 +31,6 @@ function stackConfig(sandbox: HostSandbox, job: Record<string, unknown>, targets
     resticPassword: "correct horse battery staple",
     ...extra,
   };
-}
-
-/** The restored tree equals the source: files by sha256, databases by integrity and rows, excludes absent. */
-function expectSameData(source: string, restored: string) {
-  const skip = (rel: string) => isDatabaseFile(rel) || isExcluded(rel);
-  const expected = treeHashes(source, skip);
-  const actual = treeHashes(restored, isDatabaseFile);
-  expect(actual).toEqual(expected);
-  expect(fs.existsSync(path.join(restored, "cache"))).toBe(false);
-  expect(fs.existsSync(path.join(restored, "audit.log"))).toBe(false);
-  for (const db of ["webui.db", "vector_db/chroma.sqlite3"]) {
-    expect(integrityCheck(path.join(restored, db))).toBe("ok");
-  }
-  expect(rowCounts(path.join(restored, "webui.db"), WEBUI_TABLES)).toEqual(rowCounts(path.join(source, "webui.db"), WEBUI_TABLES));
-  expect(rowCounts(path.join(restored, "vector_db/chroma.sqlite3"), ["embeddings", "collections"])).toEqual(
-    rowCounts(path.join(source, "vector_db/chroma.sqlite3"), ["embeddings", "collections"]),
-  );
 }
 
 /** A local HTTP listener standing in for the alert webhook. */

@@ -294,9 +294,9 @@ export class HostSandbox {
       RCLONE_RETRIES: "1",
       RCLONE_LOW_LEVEL_RETRIES: "1",
       PATH: `${this.binDir}:${process.env.PATH}`,
-      // restic's cache (a folder per repository) inside the sandbox, not in root's home: a run
-      // of the suite makes a few hundred repositories, and restic looks through that folder at
-      // every start.
+      // restic's cache (a folder per repository) per sandbox, not one for the run (temp-root.ts):
+      // a run of the suite makes a few hundred repositories, and restic looks through that
+      // folder at every start.
       XDG_CACHE_HOME: path.join(this.root, "cache"),
       OPENWEBUI_BACKUP_ENV: this.paths.envFile,
       DOCKER_STUB_LOG: this.dockerLog,

@@ -50,8 +50,9 @@ log_tail() {
     sleep 0.1
   done
   if [[ -n "$written" ]]; then n=$((n - 1)); fi
-  ((n > 0)) || return 0
-  printf '%s\n' "${lines[@]:n > 20 ? n - 20 : 0:n > 20 ? 20 : n}"
+  local first=$((n > 20 ? n - 20 : 0))
+  ((n > first)) || return 0
+  printf '%s\n' "${lines[@]:first:n-first}"
 }
 
 # notify_failure <message> <targets> <started> <bytes>: webhook JSON and the /fail ping. Records
