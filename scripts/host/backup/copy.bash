@@ -161,13 +161,21 @@ settle_folders() {
   copy_paused "$src" "$dest" "${pending[@]}"
 }
 
-# wait_for_gap <data dir> <folder…>: until nothing in the folders changed for PAUSE_GAP seconds
-# (a burst has just ended), for at most 10 s.
+# wait_for_gap <data dir> <folder…>: waits until nothing in the folders changed for PAUSE_GAP
+# seconds (a burst has just ended), for at most 10 s, and prints the folder_stats that showed
+# it. Those very stats are what the freeze is compared with: stats read again after the look
+# could already hold the start of the next burst, and a write in the same clock tick as that
+# start would not change them.
 wait_for_gap() {
-  local src=$1 end
+  local src=$1 end stats
   shift
   end=$((EPOCHSECONDS + 10))
-  until still_for "$(folder_stats "$src" "$@")" "$PAUSE_GAP" || ((EPOCHSECONDS >= end)); do sleep 0.02; done
+  stats=$(folder_stats "$src" "$@")
+  until still_for "$stats" "$PAUSE_GAP" || ((EPOCHSECONDS >= end)); do
+    sleep 0.02
+    stats=$(folder_stats "$src" "$@")
+  done
+  printf '%s\n' "$stats"
 }
 
 # copy_paused <data dir> <dest> <folder…>: the folders that never settled, copied with the
@@ -180,8 +188,7 @@ copy_paused() {
   local -a folders=("$@")
   log "online copy: $(folder_list "${folders[@]}") still changing after $(job_setting SETTLE_TIMEOUT) s; pausing the containers to copy them"
   for ((attempt = 1; ; attempt++)); do
-    wait_for_gap "$src" "${folders[@]}"
-    seen=$(folder_stats "$src" "${folders[@]}")
+    seen=$(wait_for_gap "$src" "${folders[@]}")
     t0=$(date +%s%N)
     suspend_containers pause
     frozen=$(folder_stats "$src" "${folders[@]}")
