@@ -59,10 +59,12 @@ case "$1" in
     fi
     if [[ -f "$DOCKER_STUB_DIR/fail-$1" ]]; then exit 1; fi
     # A process standing in for the container's (pids/<name>) is frozen and thawed like a
-    # paused container's processes.
+    # paused container's processes; pids/<name>.frozen keeps the time of each freeze.
     if [[ -f "$DOCKER_STUB_DIR/pids/$2" ]]; then
       case "$1" in
-        pause) kill -STOP "$(<"$DOCKER_STUB_DIR/pids/$2")" ;;
+        pause)
+          printf '%s\\n' "$EPOCHREALTIME" >>"$DOCKER_STUB_DIR/pids/$2.frozen"
+          kill -STOP "$(<"$DOCKER_STUB_DIR/pids/$2")" ;;
         unpause) kill -CONT "$(<"$DOCKER_STUB_DIR/pids/$2")" ;;
       esac
     fi
@@ -271,6 +273,12 @@ export class HostSandbox {
   setContainerProcess(name: string, pid: number): void {
     fs.mkdirSync(path.join(this.root, "docker-stub", "pids"), { recursive: true });
     fs.writeFileSync(path.join(this.root, "docker-stub", "pids", name), `${pid}\n`);
+  }
+
+  /** When `docker pause <name>` froze the process set by setContainerProcess, in seconds since the epoch. */
+  containerFreezes(name: string): number[] {
+    const f = path.join(this.root, "docker-stub", "pids", `${name}.frozen`);
+    return fs.existsSync(f) ? fs.readFileSync(f, "utf8").split("\n").filter(Boolean).map(Number) : [];
   }
 
   failDocker(verb: "start" | "stop" | "pause" | "unpause"): void {
