@@ -159,6 +159,40 @@ describe("test S3 server with restic and rclone", () => {
     expect(await s3.bytesStored("no-such-bucket")).toBe(0);
   });
 
+  it("replaces an object's files by renames, never in place, on an upload and on a server-side copy, which keeps the source's md5 and metadata", async () => {
+    // A file rewritten in place is truncated by a crash in the middle, and a truncated
+    // metadata file fails every later listing of its folder.
+    const env = rcloneEnv(s3);
+    const local = path.join(work, "renamed");
+    await fs.mkdir(local, { recursive: true });
+    await fs.writeFile(path.join(local, "a.txt"), "first\n");
+    await fs.writeFile(path.join(local, "b.txt"), "other\n");
+    await run("rclone", ["copy", local, "owb:backups/renamed"], env);
+    // s3rver's files of an object: its content, the content's md5, its metadata.
+    const files = (key: string) => ["._S3rver_object", "._S3rver_object.md5", "._S3rver_metadata.json"].map((suffix) => path.join(s3.dataDir, "backups", "renamed", key + suffix));
+    const inodes = async (key: string) => Promise.all(files(key).map(async (file) => (await fs.stat(file)).ino));
+    const before = await inodes("a.txt");
+
+    await fs.writeFile(path.join(local, "a.txt"), "second, longer\n");
+    await run("rclone", ["copyto", path.join(local, "a.txt"), "owb:backups/renamed/a.txt"], env);
+    const uploaded = await inodes("a.txt");
+    uploaded.forEach((ino, i) => expect(ino).not.toBe(before[i]));
+
+    // A server-side copy over an existing object.
+    await run("rclone", ["copyto", "owb:backups/renamed/b.txt", "owb:backups/renamed/a.txt"], env);
+    const copied = await inodes("a.txt");
+    copied.forEach((ino, i) => expect(ino).not.toBe(uploaded[i]));
+    expect(await fs.readFile(files("a.txt")[0], "utf8")).toBe("other\n");
+    expect(await fs.readFile(files("a.txt")[1], "utf8")).toBe(createHash("md5").update("other\n").digest("hex"));
+    expect(JSON.parse(await fs.readFile(files("a.txt")[2], "utf8"))).toEqual(JSON.parse(await fs.readFile(files("b.txt")[2], "utf8")));
+    const listed = await run("rclone", ["lsjson", "--hash", "owb:backups/renamed"], env);
+    expect(JSON.parse(listed.stdout).map((o: { Name: string; Hashes: { md5: string } }) => [o.Name, o.Hashes.md5])).toEqual([
+      ["a.txt", createHash("md5").update("other\n").digest("hex")],
+      ["b.txt", createHash("md5").update("other\n").digest("hex")],
+    ]);
+    expect(await s3.uploadsInProgress()).toBe(0); // nothing left in the spool
+  });
+
   it("stores nothing from an upload that is cut off mid-body", async () => {
     const { port } = new URL(s3.endpoint);
     const req = http.request({ host: "127.0.0.1", port, method: "PUT", path: "/backups/cut/half.bin", headers: { "content-length": 1_000_000 } });

@@ -14,13 +14,17 @@
  *    operations a client used (a plain DELETE or one that names a version);
  *  - once armed with `crash-on-write`, the first PUT/POST under a key prefix makes the
  *    process kill itself before answering: the server dies mid-upload, at that upload.
- * and two fixes to s3rver's store:
+ * and three fixes to s3rver's store:
  *  - delimiter listings name every folder under the prefix, including folders that hold
  *    only sub-folders (s3rver 3.7 drops those);
  *  - an upload is answered only once its object file is written whole and in place.
  *    s3rver 3.7 answers when the body has been read, before its write stream has even
  *    opened the file, so on a busy machine the client's HEAD right after a PUT got
- *    404 (rclone: "object not found") or a short file.
+ *    404 (rclone: "object not found") or a short file;
+ *  - every file of the store (object, metadata, md5) is replaced by a rename, never
+ *    rewritten in place: s3rver 3.7 writes metadata and server-side copies in place, so a
+ *    server killed in the middle left a truncated metadata file that failed every later
+ *    listing of the folder ("InternalError", 500), or a truncated copy listed as whole.
  *
  * It runs in its own process so that tests may block their event loop (execFileSync
  * of restic) without starving the server, and so that stop() is a real crash (SIGKILL).
@@ -93,13 +97,16 @@ interface FilesystemStoreClass {
     getResourcePath(bucket: string, key: string, resource: string): string;
     listObjects(bucket: string, options: ListObjectsOptions): Promise<ListObjectsResult>;
     putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
-    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5: string): Promise<void>;
+    putMetadata(bucket: string, key: string, metadata: Record<string, string>, md5?: string): Promise<void>;
+    getMetadata(bucket: string, key: string): Promise<Record<string, string>>;
+    copyObject(srcBucket: string, srcKey: string, destBucket: string, destKey: string, replacementMetadata: Record<string, string> | null): Promise<Record<string, string>>;
   };
 }
 
 const S3rver: S3rverConstructor = require("s3rver");
 const S3Error: S3ErrorConstructor = require("s3rver/lib/models/error");
 const FilesystemStore: FilesystemStoreClass = require("s3rver/lib/stores/filesystem");
+const S3Object: { ALLOWED_METADATA: string[] } = require("s3rver/lib/models/object");
 
 /** s3rver keeps object `a/b/c` as the file `a/b/c._S3rver_object`, and its own bookkeeping under `._S3rver_*`. */
 const OBJECT_FILE_SUFFIX = "._S3rver_object";
@@ -280,10 +287,23 @@ function listEveryCommonPrefix(): void {
   };
 }
 
+/** Puts `content` (a file's contents, or the file `from` copied) at `target` by a rename from the spool (same file system). */
+async function replaceWhole(spoolDir: string, target: string, content: { data: string } | { from: string }): Promise<void> {
+  const partial = path.join(spoolDir, `file-${randomUUID()}`);
+  try {
+    if ("data" in content) await fs.writeFile(partial, content.data);
+    else await fs.copyFile(content.from, partial);
+    await fs.rename(partial, target);
+  } finally {
+    await fs.rm(partial, { force: true });
+  }
+}
+
 /**
  * s3rver's putObject, answering only once the object is in place: written to a file in the
  * spool (same file system) and renamed, so a reader sees the old object or the new one, whole,
- * and a server killed mid-upload leaves no object without its metadata.
+ * and a server killed mid-upload leaves no object without its metadata. Metadata and
+ * server-side copies are put in place the same way.
  */
 function storeObjectsWhole(spoolDir: string): void {
   FilesystemStore.prototype.putObject = async function (object) {
@@ -303,6 +323,37 @@ function storeObjectsWhole(spoolDir: string): void {
     } finally {
       await fs.rm(partial, { force: true });
     }
+  };
+
+  // The metadata s3rver keeps: the headers S3 stores with an object, and the user's x-amz-meta-*.
+  FilesystemStore.prototype.putMetadata = async function (bucket, key, metadata, md5) {
+    const kept = Object.entries(metadata).filter(([name]) => S3Object.ALLOWED_METADATA.includes(name) || name.startsWith("x-amz-meta-"));
+    await fs.mkdir(path.dirname(this.getResourcePath(bucket, key, "object")), { recursive: true });
+    if (md5 !== undefined) await replaceWhole(spoolDir, this.getResourcePath(bucket, key, "object.md5"), { data: md5 });
+    await replaceWhole(spoolDir, this.getResourcePath(bucket, key, "metadata.json"), { data: JSON.stringify(Object.fromEntries(kept), null, 2) });
+  };
+
+  FilesystemStore.prototype.copyObject = async function (srcBucket, srcKey, destBucket, destKey, replacementMetadata) {
+    const source = (resource: string) => this.getResourcePath(srcBucket, srcKey, resource);
+    const dest = (resource: string) => this.getResourcePath(destBucket, destKey, resource);
+    if (source("object") !== dest("object")) {
+      await this.getMetadata(srcBucket, srcKey); // fails on a missing source; writes its md5 file if it has none
+      const partial = path.join(spoolDir, `object-${randomUUID()}`);
+      try {
+        await fs.copyFile(source("object"), partial);
+        // As in putObject: the metadata (and the md5 of this content) first, then the object.
+        await fs.mkdir(path.dirname(dest("object")), { recursive: true });
+        await replaceWhole(spoolDir, dest("object.md5"), { from: source("object.md5") });
+        if (replacementMetadata) await this.putMetadata(destBucket, destKey, replacementMetadata);
+        else await replaceWhole(spoolDir, dest("metadata.json"), { from: source("metadata.json") });
+        await fs.rename(partial, dest("object"));
+      } finally {
+        await fs.rm(partial, { force: true });
+      }
+    } else if (replacementMetadata) {
+      await this.putMetadata(destBucket, destKey, replacementMetadata);
+    }
+    return this.getMetadata(destBucket, destKey);
   };
 }
 
