@@ -20,20 +20,11 @@ hash_list_of() { printf '%s%s' "${1%"$MANIFEST"}" "$HASHES"; }
 sha256_of() { sha256sum <"$1" | cut -c1-64; }
 
 # The cache: NUL-terminated records "<path>\2<size> <mtime> <dev:inode>\1<sha256>", sorted.
-# \1 and \2 split fields for join (which cannot split on a newline) and sort below every byte
-# of a path, so a plain sort orders records by their key. Only paths that sha256sum prints as
+# \1 and \2 split the fields and sort below every byte of a path, so a plain sort orders records
+# by their key (the file stays sorted: earlier versions read it with join). Only paths that sha256sum prints as
 # they are (no backslash, newline or carriage return) and that hold neither \1 nor \2 are
 # cached; the rare others are read every time.
 readonly S1=$'\001' S2=$'\002'
-
-# glob_quote <text>: the text as a find -path pattern that matches only itself.
-glob_quote() {
-  local q=${1//\\/\\\\}
-  q=${q//\*/\\*}
-  q=${q//\?/\\?}
-  q=${q//\[/\\[}
-  printf '%s' "${q//]/\\]}"
-}
 
 # hash_tree <tree> [<cache file> <origin dir>]: sha256sum lines for every file under <tree>,
 # sorted by path. Without a cache every file is read. With one, a file keeps the sha256 the
@@ -56,37 +47,58 @@ hash_tree() {
 }
 
 hash_tree_steps() {
-  local tree=$1 cache=$2 origin=$3 work=$4 f read_count reused_count
-  (cd -- "$tree" && find . -type f -printf '%P\0') | sort -z >"$work/files" || return 1
+  local tree=$1 cache=$2 origin=$3 work=$4 cached counts read_count reused_count
+  # "<path>\0<size> <mtime>\0" of every file under the tree and, for the cache, its origin's
+  # "<path>\0<size> <mtime> <dev:inode>\0".
+  (cd -- "$tree" && find . -type f -printf '%P\0%s %T@\0') >"$work/tree" || return 1
+  : >"$work/origin"
+  if [[ -n "$cache" ]]; then
+    (cd -- "$origin" && find . -type f -printf '%P\0%s %T@ %D:%i\0') >"$work/origin" || return 1
+    sqlite_files
+  else
+    SQLITE_FILES=()
+  fi
+  if ((${#SQLITE_FILES[@]} > 0)); then printf '%s\0' "${SQLITE_FILES[@]}"; fi >"$work/databases"
+  cached=$cache
+  [[ -f "$cached" ]] || cached=/dev/null
   : >"$work/ids"
   : >"$work/reused"
-  if [[ -n "$cache" ]]; then
-    local -a cacheable=(-type f ! -name '*\\*' ! -name $'*\n*' ! -name $'*\r*' ! -name "*${S1}*" ! -name "*${S2}*")
-    sqlite_files
-    for f in "${SQLITE_FILES[@]}"; do cacheable+=(! -path "./$(glob_quote "$f")"); done
-    # "<path>\2<size> <mtime> <dev:inode>" (inode: the origin's) of each file whose origin has
-    # its size and mtime.
-    (cd -- "$tree" && find . "${cacheable[@]}" -printf "%P${S2}%s %T@\\0") | sort -z >"$work/tree" || return 1
-    (cd -- "$origin" && find . "${cacheable[@]}" -printf "%P${S2}%s %T@${S1}%D:%i\\0") | sort -z |
-      join -z -t "$S1" -- "$work/tree" - | tr "$S1" ' ' >"$work/ids" || return 1
-    # Where the cache has the same key, its sha256 stands: "<sha256>  <path>".
-    if [[ -f "$cache" ]]; then
-      join -z -t "$S1" -- "$work/ids" "$cache" | sed -z "s/^\([^${S2}]*\)${S2}[^${S1}]*${S1}\(.*\)\$/\2  \1/" >"$work/reused" || return 1
-    fi
-  fi
-  # Every other file is read; sha256sum prints one line a file, in order, escaping odd names.
-  sed -z 's/^.\{66\}//' -- "$work/reused" | sort -z | comm -z -23 -- "$work/files" - >"$work/todo" || return 1
+  : >"$work/todo"
+  # A file keeps its cached sha256 ("<sha256>  <path>" into reused) when the cache holds it under
+  # its key, "<path>\2<size> <mtime> <dev:inode>" (its own size and mtime, which its origin has
+  # too, and the origin's inode); keys go to ids for the new cache. Every other file goes to todo.
+  counts=$(awk -v S1="$S1" -v S2="$S2" -v work="$work" '
+    BEGIN { RS = "\0"; reused = 0; todo = 0 }
+    FILENAME == ARGV[1] { database[$0] = 1; next }
+    FILENAME == ARGV[2] { i = index($0, S1); if (i) cached[substr($0, 1, i - 1)] = substr($0, i + 1); next }
+    FILENAME == ARGV[3] { if (FNR % 2) p = $0; else from[p] = $0; next }
+    FNR % 2 { p = $0; next }
+    {
+      if ((p in from) && index(from[p], $0 " ") == 1 && cacheable(p)) {
+        key = p S2 from[p]
+        print key >(work "/ids")
+        if (key in cached) { print cached[key] "  " p >(work "/reused"); reused++; next }
+      }
+      printf "%s%c", p, 0 >(work "/todo")
+      todo++
+    }
+    # Names that sha256sum prints as they are, without the separators of the cache; no database.
+    function cacheable(p) { return !(p in database) && !index(p, "\\") && !index(p, "\n") && !index(p, "\r") && !index(p, S1) && !index(p, S2) }
+    END { print todo, reused }' "$work/databases" "$cached" "$work/origin" "$work/tree") || return 1
+  read -r read_count reused_count <<<"$counts"
+  # Every other file is read; sha256sum prints one line a file, escaping odd names.
   (cd -- "$tree" && xargs -0 -r sha256sum --) <"$work/todo" >"$work/read" || return 1
-  read_count=$(grep -zc '' -- "$work/todo") || [[ "$read_count" == 0 ]] || return 1
-  reused_count=$(grep -zc '' -- "$work/reused") || [[ "$reused_count" == 0 ]] || return 1
   [[ "$(wc -l <"$work/read")" == "$read_count" ]] || return 1
   # Sorted by path: with ' ' as the separator, key 2 is "" and then " <path>".
-  sort -t ' ' -k2 -- <(tr '\0' '\n' <"$work/reused") "$work/read" || return 1
+  sort -t ' ' -k2 -- "$work/reused" "$work/read" || return 1
   [[ -n "$cache" ]] || return 0
-  # The new cache: each line of a key in ids, "<sha256>  <path>" joined with "<path>\1<identity>".
-  { cat -- "$work/reused"; sed '/^\\/d' -- "$work/read" | tr '\n' '\0'; } |
-    sed -z "s/^\([0-9a-f]\{64\}\)  \(.*\)\$/\2${S1}\1/" | sort -z >"$work/lines" || return 1
-  tr "$S2" "$S1" <"$work/ids" | sort -z | join -z -t "$S1" -- - "$work/lines" | sed -z "s/${S1}/${S2}/" | sort -z >"$work/cache" || return 1
+  # The new cache: "<key>\1<sha256>" for each key in ids, sorted; a line sha256sum escaped is
+  # not cached.
+  awk -v S1="$S1" -v S2="$S2" '
+    FILENAME == ARGV[1] { if (!/^\\/) sha[substr($0, 67)] = substr($0, 1, 64); next }
+    FILENAME == ARGV[2] { sha[substr($0, 67)] = substr($0, 1, 64); next }
+    { p = substr($0, 1, index($0, S2) - 1); if (p in sha) printf "%s%s%s%c", $0, S1, sha[p], 0 }' "$work/read" "$work/reused" "$work/ids" |
+    sort -z >"$work/cache" || return 1
   mkdir -p -- "${cache%/*}"
   mv -f -- "$work/cache" "$cache.new" && mv -f -- "$cache.new" "$cache" || return 1
   log "sha256: $((read_count + reused_count)) files, $read_count read, $reused_count unchanged since they were last hashed"
