@@ -130,15 +130,22 @@ write_target_metrics() {
 # write_metrics_file: the textfile collector's file, from every job's lines, renamed into place.
 write_metrics_file() {
   [[ -n "${OWB_METRICS_FILE:-}" ]] || return 0
-  local dir tmp m name
+  local dir tmp m name f line
+  local -a lines=() more
   dir=$(dirname -- "$OWB_METRICS_FILE")
   mkdir -p -- "$dir"
   tmp=$(mktemp "$dir/.openwebui-backup-metrics.XXXXXX")
+  # Every job's lines, read once with builtins: this runs at the end of every run and restore.
+  for f in "$OWB_STATE_DIR"/metrics/*.prom; do
+    if [[ -f "$f" ]] && mapfile -t more <"$f"; then lines+=("${more[@]}"); fi
+  done
   {
     for m in "${METRICS[@]}"; do
       name="openwebui_backup_${m%%:*}"
       printf '# HELP %s %s\n# TYPE %s gauge\n' "$name" "${m#*:}" "$name"
-      cat -- "$OWB_STATE_DIR"/metrics/*.prom 2>/dev/null | grep -F "$name{" || true
+      for line in "${lines[@]}"; do
+        if [[ "$line" == "$name{"* ]]; then printf '%s\n' "$line"; fi
+      done
     done
   } >"$tmp"
   chmod 0644 "$tmp"
