@@ -366,6 +366,18 @@ describe("the hash list itself", () => {
     expect(missing.stderr).toMatch(/file check FAILED: the backup's files\.sha256 is missing/);
     expect(hook.jsonBodies()).toHaveLength(2);
   });
+
+  it("a check with more problems than it names counts them all and names the first ones, in order", async () => {
+    const data = path.join(nasRoot(), FIRST, "data");
+    fs.rmSync(path.join(data, "uploads", "report 2024 final.pdf"));
+    for (let i = 0; i < 11; i++) fs.writeFileSync(path.join(data, "uploads", `planted-${String(i).padStart(2, "0")}.txt`), `stranger ${i}\n`);
+    const verify = await sandbox.run(["verify", "nightly"]);
+    expect(verify.code).not.toBe(0);
+    expect(verify.stderr).toMatch(/file check FAILED: 0 differ, 1 missing, 11 not in the backup, of \d+ recorded files/);
+    const planted = (i: number) => `not in the backup: uploads/planted-${String(i).padStart(2, "0")}.txt`;
+    expect(named(verify.stderr)).toEqual(["missing: uploads/report 2024 final.pdf", ...[0, 1, 2, 3, 4, 5, 6, 7, 8].map(planted)]);
+    expect(verify.stderr).toMatch(/^\S+ \[nightly\] {3}… and 2 more$/m);
+  });
 });
 
 describe("hashing without re-reading", () => {

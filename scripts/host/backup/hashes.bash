@@ -127,13 +127,11 @@ check_tree() {
   compare_tree "$dir" "$hashes" "$cache"
 }
 
-# line_names: the (escaped) file names of sha256sum lines.
-line_names() { sed 's/^\\\{0,1\}[0-9a-f]\{64\}  //'; }
-
 # compare_tree <dir> <hash list> [<cache>]: fails on a file whose sha256 differs, a listed file
 # that is missing and a file the list does not name; logs the first CHECK_NAMES_SHOWN names.
 compare_tree() {
-  local dir=$1 hashes=$2 cache=${3:-} work recorded differ missing extra problems
+  local dir=$1 hashes=$2 cache=${3:-} work recorded line differ=0 missing=0 extra=0
+  local -a problems
   work=$(mktemp -d "${TMPDIR:-/tmp}/openwebui-backup-check.XXXXXX")
   CLEANUP_DIRS+=("$work")
   if ! hash_tree "$dir" "$cache" "$dir" >"$work/found"; then
@@ -141,31 +139,41 @@ compare_tree() {
     rm -rf -- "$work"
     return 1
   fi
-  sort -o "$work/found" -- "$work/found"
-  sort -o "$work/recorded" -- "$hashes"
-  # A name whose line is on one side only: on both sides it differs, else missing or extra.
-  comm -23 -- "$work/recorded" "$work/found" | line_names | sort >"$work/was"
-  comm -13 -- "$work/recorded" "$work/found" | line_names | sort >"$work/now"
-  {
-    comm -12 -- "$work/was" "$work/now" | sed 's/^/differs: /'
-    comm -23 -- "$work/was" "$work/now" | sed 's/^/missing: /'
-    comm -13 -- "$work/was" "$work/now" | sed 's/^/not in the backup: /'
-  } >"$work/problems"
-  recorded=$(wc -l <"$work/recorded")
-  problems=$(wc -l <"$work/problems")
-  if ((problems == 0)); then
-    log "file check: all $recorded files match their recorded sha256"
+  # A name (as sha256sum prints it, escaped) whose line is on both sides but not the same
+  # differs; on one side only, it is missing or not in the backup. Each problem is written as
+  # "<1|2|3> <what>: <name>", so that sorted they list what differs, then what is missing, then
+  # what is extra, each by name. Prints how many files the list records.
+  : >"$work/problems"
+  recorded=$(awk -v out="$work/problems" '
+    function name(line) { if (substr(line, 1, 1) == "\\") line = substr(line, 2); return substr(line, 67) }
+    FILENAME == ARGV[1] { listed[name($0)] = $0; total++; next }
+    {
+      n = name($0)
+      if (!(n in listed)) print "3 not in the backup: " n >out
+      else { if (listed[n] != $0) print "1 differs: " n >out; delete listed[n] }
+    }
+    END { for (n in listed) print "2 missing: " n >out; print total + 0 }' "$hashes" "$work/found") || {
+    log "file check FAILED: could not compare the files with $hashes"
     rm -rf -- "$work"
+    return 1
+  }
+  sort -o "$work/problems" -- "$work/problems"
+  mapfile -t problems <"$work/problems"
+  rm -rf -- "$work"
+  if ((${#problems[@]} == 0)); then
+    log "file check: all $recorded files match their recorded sha256"
     return 0
   fi
-  differ=$(grep -c '^differs: ' "$work/problems" || true)
-  missing=$(grep -c '^missing: ' "$work/problems" || true)
-  extra=$((problems - differ - missing))
+  for line in "${problems[@]}"; do
+    case ${line%% *} in
+      1) differ=$((differ + 1)) ;;
+      2) missing=$((missing + 1)) ;;
+      *) extra=$((extra + 1)) ;;
+    esac
+  done
   log "file check FAILED: $differ differ, $missing missing, $extra not in the backup, of $recorded recorded files"
-  local shown
-  while IFS= read -r shown; do log "  $shown"; done < <(head -n "$CHECK_NAMES_SHOWN" -- "$work/problems")
-  ((problems <= CHECK_NAMES_SHOWN)) || log "  … and $((problems - CHECK_NAMES_SHOWN)) more"
-  rm -rf -- "$work"
+  for line in "${problems[@]:0:CHECK_NAMES_SHOWN}"; do log "  ${line#* }"; done
+  ((${#problems[@]} <= CHECK_NAMES_SHOWN)) || log "  … and $((${#problems[@]} - CHECK_NAMES_SHOWN)) more"
   return 1
 }
 
