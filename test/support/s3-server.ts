@@ -30,6 +30,7 @@ import { rmSync, promises as fs } from "fs";
 import type { Socket } from "net";
 import * as os from "os";
 import * as path from "path";
+import { s3ServerEntry } from "./s3-server-entry";
 import type { S3ServerProcessCommand, S3ServerProcessMessage, S3ServerProcessOptions } from "./s3-server-process";
 
 export interface S3TestServer {
@@ -66,15 +67,13 @@ export interface StartS3ServerOptions {
 const ACCESS_KEY_ID = "S3RVER";
 const SECRET_ACCESS_KEY = "S3RVER";
 
-/** How long a (re)start may take before it counts as failed (ts-node compiles the child on start). */
+/** How long a (re)start may take before it counts as failed. */
 const START_TIMEOUT_MS = 30_000;
 /** How long restart() keeps retrying while the old port is still held. */
 const RESTART_PORT_RETRY_MS = 5_000;
 
 /** s3rver's file suffix for object data: `<last key segment>._S3rver_object`. */
 const OBJECT_FILE_SUFFIX = "._S3rver_object";
-
-const PROCESS_ENTRY = path.join(__dirname, "s3-server-process.ts");
 
 /** Environment for restic/rclone child processes that talk to this server. */
 export function s3ClientEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -168,11 +167,8 @@ class ChildProcessS3Server implements S3TestServer {
 
   /** Starts the child on options.port (0 the first time, then the port it got). */
   async launch(): Promise<void> {
-    const child = fork(PROCESS_ENTRY, [JSON.stringify(this.options)], {
-      execArgv: ["-r", require.resolve("ts-node/register/transpile-only")],
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: "true" },
-    });
+    const { entry, execArgv, env } = s3ServerEntry();
+    const child = fork(entry, [JSON.stringify(this.options)], { execArgv, stdio: ["ignore", "ignore", "pipe", "ipc"], env: { ...process.env, ...env } });
     this.child = child;
     this.exited = new Promise((resolve) => child.once("exit", () => resolve()));
 
