@@ -138,14 +138,18 @@ retention_rule() { [[ -z "$2" ]] || printf '%s %s %s\n' "$1" "$2" "$3"; }
 
 now_epoch() { printf '%s' "${OPENWEBUI_BACKUP_NOW:-$EPOCHSECONDS}"; }
 
+# json_string [-v <var>] <text>: the text as a JSON string, quotes included; into <var> with -v.
 json_string() {
-  local s=$1
-  s=${s//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\n'/\\n}
-  s=${s//$'\r'/\\r}
-  s=${s//$'\t'/\\t}
-  printf '"%s"' "${s//[$'\001'-$'\037']/}" # other control characters are dropped
+  local _into=""
+  if [[ "$1" == -v ]]; then _into=$2; shift 2; fi
+  local _text=$1
+  _text=${_text//\\/\\\\}
+  _text=${_text//\"/\\\"}
+  _text=${_text//$'\n'/\\n}
+  _text=${_text//$'\r'/\\r}
+  _text=${_text//$'\t'/\\t}
+  _text="\"${_text//[$'\001'-$'\037']/}\"" # other control characters are dropped
+  if [[ -n "$_into" ]]; then printf -v "$_into" '%s' "$_text"; else printf '%s' "$_text"; fi
 }
 
 on_exit() {

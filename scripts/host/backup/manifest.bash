@@ -71,28 +71,38 @@ manifest_schema_revision() {
 }
 
 write_manifest() {
-  local stage_dir=$1 started=$2 image_line image="" digest=""
+  local stage_dir=$1 started=$2 image_line image="" digest="" created list_sha="" last
   image_line=$(openwebui_image)
   if [[ -n "$image_line" ]]; then image=${image_line%%$'\t'*}; digest=${image_line#*$'\t'}; fi
+  TZ=UTC0 printf -v created '%(%Y-%m-%dT%H:%M:%SZ)T' "$started"
+  # The sha256 of the hash list beside the manifest (see hashes.bash); empty when there is none.
+  if [[ -f "$stage_dir/$HASHES" ]]; then list_sha=$(sha256_of "$stage_dir/$HASHES"); fi
+  json_string -v last "$digest"
   {
     printf '{\n'
     printf '  "format": 1,\n'
-    printf '  "host": %s,\n' "$(json_string "$OWB_HOST")"
-    printf '  "stack": %s,\n' "$(json_string "$OWB_STACK")"
-    printf '  "job": %s,\n' "$(json_string "$JOB")"
-    printf '  "created": %s,\n' "$(json_string "$(date -u -d "@$started" +%Y-%m-%dT%H:%M:%SZ)")"
+    manifest_string host "$OWB_HOST"
+    manifest_string stack "$OWB_STACK"
+    manifest_string job "$JOB"
+    manifest_string created "$created"
     printf '  "files": %s,\n' "$(files_of "$stage_dir/data")"
     printf '  "bytes": %s,\n' "$(bytes_of "$stage_dir/data")"
-    # The sha256 of the hash list beside the manifest (see hashes.bash); empty when there is none.
-    printf '  "filesSha256": %s,\n' "$(json_string "$([[ ! -f "$stage_dir/$HASHES" ]] || sha256_of "$stage_dir/$HASHES")")"
-    printf '  "schemaRevision": %s,\n' "$(json_string "$(manifest_schema_revision "$stage_dir")")"
+    manifest_string filesSha256 "$list_sha"
+    manifest_string schemaRevision "$(manifest_schema_revision "$stage_dir")"
     database_manifest_line "$stage_dir"
-    printf '  "chromaVersion": %s,\n' "$(json_string "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")")"
-    printf '  "upgradeTo": %s,\n' "$(json_string "${PRE_UPGRADE_TO_IMAGE:-}")"
-    printf '  "image": %s,\n' "$(json_string "$image")"
-    printf '  "imageDigest": %s\n' "$(json_string "$digest")"
+    manifest_string chromaVersion "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")"
+    manifest_string upgradeTo "${PRE_UPGRADE_TO_IMAGE:-}"
+    manifest_string image "$image"
+    printf '  "imageDigest": %s\n' "$last"
     printf '}\n'
   } >"$stage_dir/$MANIFEST"
+}
+
+# manifest_string <key> <text>: one string field of the manifest, on a line of its own.
+manifest_string() {
+  local value
+  json_string -v value "$2"
+  printf '  "%s": %s,\n' "$1" "$value"
 }
 
 # manifest_field <file> <key>: a string or number field of a manifest, without jq: the first

@@ -1,14 +1,17 @@
 # Part: results. The state file, alerts (webhook, health-check pings) and Prometheus metrics of a run.
 
 write_state() {
-  local started=$1 finished=$2 outcome=$3 bytes=$4 failed_targets=$5 tmp
+  local started=$1 finished=$2 outcome=$3 bytes=$4 failed_targets=$5 tmp host job method
   mkdir -p -- "$OWB_STATE_DIR"
   tmp=$(mktemp "$OWB_STATE_DIR/.$JOB.json.XXXXXX")
-  {
-    printf '{"host":%s,"job":%s,"method":%s,' "$(json_string "$OWB_HOST")" "$(json_string "$JOB")" "$(json_string "$(job_setting METHOD)")"
-    printf '"started":%s,"finished":%s,"outcome":%s,"bytes":%s,"failedTargets":%s,"pauseSeconds":%s}\n' \
-      "$started" "$finished" "$(json_string "$outcome")" "$bytes" "$(json_string "$failed_targets")" "${RUN_PAUSE_SECONDS:-0}"
-  } >"$tmp"
+  json_string -v host "$OWB_HOST"
+  json_string -v job "$JOB"
+  job_setting -v method METHOD
+  json_string -v method "$method"
+  json_string -v outcome "$outcome"
+  json_string -v failed_targets "$failed_targets"
+  printf '{"host":%s,"job":%s,"method":%s,"started":%s,"finished":%s,"outcome":%s,"bytes":%s,"failedTargets":%s,"pauseSeconds":%s}\n' \
+    "$host" "$job" "$method" "$started" "$finished" "$outcome" "$bytes" "$failed_targets" "${RUN_PAUSE_SECONDS:-0}" >"$tmp"
   mv -f -- "$tmp" "$OWB_STATE_DIR/$JOB.json"
 }
 
