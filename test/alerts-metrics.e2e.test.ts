@@ -184,7 +184,7 @@ describe("metrics", () => {
 
     const firstSuccess = value(families, "last_success_timestamp_seconds", "other");
     // The timestamps count whole seconds: the next run must start in a later one.
-    await waitFor("the clock to pass the first run's second", 5_000, () => Date.now() / 1000 >= firstSuccess + 1);
+    await waitFor("the clock to pass the first run's second", () => Date.now() / 1000 >= firstSuccess + 1, 5_000);
     // The second target goes down: a file where its folder should be.
     fs.rmSync(path.join(sandbox.root, "nas2"), { recursive: true });
     fs.writeFileSync(path.join(sandbox.root, "nas2"), "not a directory");

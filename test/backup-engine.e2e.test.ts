@@ -160,7 +160,7 @@ describe("failures lose nothing", () => {
       if (method === "restic") {
         // restic 0.14 retries every failed request 10 times with back-off (about two minutes, no
         // option lowers it). Once it reports the failed save, end it as a job timeout would.
-        await waitFor("restic to report the failed upload", 60_000, () => /returned error, retrying/.test(running.stderr()));
+        await waitFor("restic to report the failed upload", () => /returned error, retrying/.test(running.stderr()), 60_000);
         for (const pid of sandbox.processes("restic")) process.kill(pid, "SIGTERM");
       }
       const failed = await running.result;
@@ -199,7 +199,7 @@ describe("failures lose nothing", () => {
     const holding = path.join(sandbox.root, "holding");
     const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "sh", "-c", 'touch "$1"; exec sleep 30', "sh", holding], { detached: true, stdio: "ignore" });
     try {
-      await waitFor("the lock to be held", 30_000, () => fs.existsSync(holding));
+      await waitFor("the lock to be held", () => fs.existsSync(holding), 30_000);
       const started = Date.now();
       const r = await sandbox.run(["run", "nightly"]);
       expect(r.code).not.toBe(0);

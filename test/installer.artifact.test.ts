@@ -244,7 +244,7 @@ describe("cron lines, executed", () => {
     const holder = spawn("bash", ["-c", drill.command], { stdio: "ignore" });
     const holderExited = new Promise((resolve) => holder.once("exit", resolve));
     try {
-      await waitFor("the first drill to hold the lock", 30_000, () => fs.existsSync(`${base}/holding`));
+      await waitFor("the first drill to hold the lock", () => fs.existsSync(`${base}/holding`), 30_000);
       const overtaken = run(drill.command);
       expect(overtaken.status).toBe(1); // flock -n: the second drill does not wait, and never starts the command
       expect(fs.readFileSync(`${base}/log/nightly.restore-drill.cron.log`, "utf8")).toBe(`args: verify nightly env: ${base}/etc/backup.env\n`.repeat(2)); // the first drill's and the holder's lines only

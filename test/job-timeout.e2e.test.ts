@@ -102,7 +102,7 @@ exec ${real} "$@"
     const log = fs.readFileSync(path.join(host.sandbox.paths.logDir, "nightly.log"), "utf8");
     expect(log).toMatch(/the run has reached its timeout of 12 s; stopping it/);
     expect(log).toMatch(new RegExp(`still running ${grace} s after TERM, so killed: \\d+`));
-    await waitFor("no process of the host.sandbox to be left", 10_000, () => processesUnder(host.sandbox.root).length === 0);
+    await waitFor("no process of the host.sandbox to be left", () => processesUnder(host.sandbox.root).length === 0, 10_000);
     expect(host.state()).toMatchObject({ outcome: "failure", failedTargets: "offsite" });
     expect(host.stagingLeft()).toEqual([]);
     expect((await host.sandbox.ok(["list", "nightly"])).stdout.trim()).toBe("open-webui-backup-20250101T030000Z");

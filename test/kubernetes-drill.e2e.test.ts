@@ -16,6 +16,7 @@ import * as os from "os";
 import * as path from "path";
 import { DRILL_SCRIPT, DRILL_TABLES, LIST_UPLOADS_SCRIPT, OPENWEBUI_DATA_DIR, RESTORE_FILES_SCRIPT } from "../scripts/render/kubernetes/drill";
 import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
+import { waitFor } from "./support/wait";
 
 const BUCKET = "owb-backups";
 const DRILL_CLUSTER = "openwebui-db-drill";
@@ -132,14 +133,6 @@ function restoreFiles(pod: Pod): Run {
 function runDrill(pod: Pod, provider: "pvc" | "s3"): Run {
   const r = spawnSync("bash", [path.join(pod.env.DRILL_DIR, "drill.sh")], { env: drillEnv(pod, provider), encoding: "utf8" });
   return { status: r.status, stderr: r.stderr, stdout: r.stdout };
-}
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 beforeAll(async () => {
@@ -287,7 +280,7 @@ describe("restore drill, files on a volume", () => {
     let stderr = "";
     child.stderr!.on("data", (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    await waitFor(() => fs.existsSync(path.join(pod.env.FAKE_DIR, "waiting")), "the drill to wait for its cluster");
+    await waitFor("the drill to wait for its cluster", () => fs.existsSync(path.join(pod.env.FAKE_DIR, "waiting")), 30_000);
     child.kill("SIGTERM");
     expect(await exited).toBe(143);
     expect(stderr).toContain("restore drill FAILED: terminated");

@@ -59,7 +59,7 @@ describe("sync keeps a restorable mirror whatever stops it", () => {
     changeUploads();
 
     const run = spawn(host.sandbox.paths.command, ["run", "nightly"], { env: host.sandbox.env(), detached: true, stdio: "ignore" });
-    await waitFor("the first new file in next/", 120_000, uploading(name));
+    await waitFor("the first new file in next/", uploading(name), 120_000);
     await killSession(run);
 
     expect((await host.sandbox.ok(["list", "nightly"])).stdout).toMatch(/^current {2}\S+ {2}\d+ files/m);
@@ -74,7 +74,7 @@ describe("sync keeps a restorable mirror whatever stops it", () => {
     changeUploads();
 
     const running = host.sandbox.run(["run", "nightly"]);
-    await waitFor("the first new file in next/", 120_000, uploading(name));
+    await waitFor("the first new file in next/", uploading(name), 120_000);
     await slow.stop();
     const r = await running;
     expect(r.code).not.toBe(0);
@@ -93,7 +93,7 @@ describe("sync keeps a restorable mirror whatever stops it", () => {
     const promoting = () => !fs.existsSync(path.join(loc, "current", "manifest.json._S3rver_object")) && fs.existsSync(path.join(loc, "next", "manifest.json._S3rver_object"));
 
     const run = spawn(host.sandbox.paths.command, ["run", "nightly"], { env: host.sandbox.env(), detached: true, stdio: "ignore" });
-    await waitFor("the promotion to begin", 120_000, promoting);
+    await waitFor("the promotion to begin", promoting, 120_000);
     await killSession(run);
     expect(promoting()).toBe(true);
 

@@ -12,6 +12,7 @@ import { STILL_SECONDS } from "../scripts/render/env-contract";
 import { startHeld } from "./support/held-command";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir } from "./support/openwebui-data";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(180_000);
 
@@ -126,15 +127,6 @@ async function startWriter(gap: number): Promise<Writer> {
       await exited;
     },
   };
-}
-
-/** Polls until `cond` holds, failing after `ms`. */
-async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const log = () => (fs.existsSync(logFile()) ? fs.readFileSync(logFile(), "utf8") : "");

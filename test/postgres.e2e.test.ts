@@ -15,6 +15,7 @@ import { S3TestServer, s3ClientEnv, startS3Server } from "./support/s3-server";
 import { installPull, startPullSshd } from "./support/pull-pair";
 import { TestSshd } from "./support/sshd";
 import { WebhookListener, webhookListener } from "./support/webhook-listener";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(300_000);
 
@@ -164,15 +165,6 @@ suite("PostgreSQL in the database container (docker exec)", () => {
     });
   });
 });
-
-/** Polls `condition` until it holds; fails after `ms`. */
-async function waitFor(what: string, condition: () => boolean, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** A psql session holding a lock until released: pg_restore blocks on it inside its transaction. */
 async function holdLock(db: string, sql: string): Promise<{ release: () => Promise<void> }> {

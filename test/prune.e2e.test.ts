@@ -8,7 +8,8 @@
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { start, startHeld, waitFor } from "./support/held-command";
+import { start, startHeld } from "./support/held-command";
+import { waitFor } from "./support/wait";
 import { HostSandbox } from "./support/host-sandbox";
 import { buildDataDir, pseudoRandomBytes } from "./support/openwebui-data";
 import { S3TestServer, startS3Server } from "./support/s3-server";
@@ -143,10 +144,10 @@ describe("restic: a prune whose restic is killed while it holds the repository's
 
       const prune = start(sandbox, ["prune", "nightly"]);
       let locked = false;
-      await waitFor(() => {
+      await waitFor("restic prune to store its lock", () => {
         void slow.bytesStored("backups", "web1/nightly/locks/").then((n) => (locked = locked || n > 0));
         return locked;
-      }, "restic prune to store its lock");
+      });
       // restic itself is killed (as by the OOM killer); the command, its parent, reaps it, so its
       // PID is gone and restic may call the lock stale (a killed command's restic would linger as
       // a zombie here, where PID 1 does not reap).
@@ -183,7 +184,7 @@ describe("a prune and a run of the same job exclude each other", () => {
     const run = startHeld(sandbox, ["run", "nightly"], "run-suspended", { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
     await run.held;
     const prune = start(sandbox, ["prune", "nightly"]);
-    await waitFor(() => /a run of job nightly \(or a restore, or another prune\) holds .*nightly\.lock; waiting for it to finish/.test(prune.stderr()), "the prune to wait");
+    await waitFor("the prune to wait", () => /a run of job nightly \(or a restore, or another prune\) holds .*nightly\.lock; waiting for it to finish/.test(prune.stderr()));
     expect(folders()).toEqual(["open-webui-backup-20260101T030000Z"]); // nothing pruned while the run holds the job
     run.release();
     expect((await run.exited).code).toBe(0);
@@ -200,7 +201,7 @@ describe("a prune and a run of the same job exclude each other", () => {
     const prune = startHeld(sandbox, ["prune", "nightly"], "prune-locked");
     await prune.held;
     const run = start(sandbox, ["run", "nightly"], { OPENWEBUI_BACKUP_NOW: epoch("2026-01-02T03:00:00Z") });
-    await waitFor(() => /a prune of job nightly holds .*nightly\.lock; waiting for it to finish/.test(run.stderr()), "the run to wait");
+    await waitFor("the run to wait", () => /a prune of job nightly holds .*nightly\.lock; waiting for it to finish/.test(run.stderr()));
     expect(folders()).toEqual(["open-webui-backup-20260101T030000Z"]);
     prune.release();
     expect((await prune.exited).code).toBe(0);

@@ -200,9 +200,9 @@ describe("test S3 server with restic and rclone", () => {
     await new Promise<void>((resolve) => req.write(Buffer.alloc(500_000), () => resolve()));
     // Cut the connection once the server is receiving the body; then wait until it has dealt
     // with the broken upload. The object must never appear.
-    await waitFor("the server to receive the upload", 30_000, async () => (await s3.uploadsInProgress()) > 0);
+    await waitFor("the server to receive the upload", async () => (await s3.uploadsInProgress()) > 0, 30_000);
     req.destroy();
-    await waitFor("the server to drop the broken upload", 30_000, async () => (await s3.uploadsInProgress()) === 0);
+    await waitFor("the server to drop the broken upload", async () => (await s3.uploadsInProgress()) === 0, 30_000);
     expect(await s3.bytesStored("backups", "cut/")).toBe(0);
     expect((await fetch(`${s3.endpoint}/backups/cut/half.bin`)).status).toBe(404);
   });
@@ -283,14 +283,14 @@ describe("test S3 server dying mid-backup", () => {
 
     try {
       // The backup has taken its lock and is now uploading data: kill the server under it.
-      await waitFor("restic's lock to be stored", 20_000, async () => (await s3.bytesStored("crash", "repo/locks/")) > 0);
+      await waitFor("restic's lock to be stored", async () => (await s3.bytesStored("crash", "repo/locks/")) > 0, 20_000);
       const endpoint = s3.endpoint;
       await s3.stop();
       await s3.stop(); // safe twice
 
       // restic 0.14 notices (connection refused) and retries; it would give up only after ~2.5 minutes,
       // so once it has reported the failed save we end it the way a job timeout would.
-      await waitFor("restic to report a failed save", 30_000, () => /returned error, retrying/.test(stderr));
+      await waitFor("restic to report a failed save", () => /returned error, retrying/.test(stderr), 30_000);
       expect(stderr).toMatch(/connection refused/);
       expect(backup.exitCode).toBeNull(); // it did not finish without the server
       backup.kill("SIGKILL");

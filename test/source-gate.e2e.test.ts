@@ -16,6 +16,7 @@ import { WebhookListener, webhookListener } from "./support/webhook-listener";
 import { installPull, pullSourceRoot, pulledRoot, startPullSshd } from "./support/pull-pair";
 import { TestSshd } from "./support/sshd";
 import { useS3Server } from "./support/s3-server";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(300_000);
 
@@ -294,15 +295,6 @@ async function lockDatabase(db: string): Promise<{ release: () => Promise<void> 
       await new Promise((r) => holder.once("exit", r));
     },
   };
-}
-
-/** Polls until `cond` holds, failing after `ms`. */
-async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function startRun(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }> } {

@@ -186,7 +186,7 @@ describe("method local-snapshot", () => {
     const { spawn } = await import("child_process");
     const child = spawn(sandbox.paths.command, ["run", "nightly"], { env: { ...sandbox.env(), OPENWEBUI_BACKUP_NOW: epoch("2024-03-02T03:00:00Z") }, detached: true, stdio: "ignore" });
     const partial = path.join(root(), "open-webui-backup-20240302T030000Z.partial");
-    await waitFor("the run to start its copy", 60_000, () => fs.existsSync(partial));
+    await waitFor("the run to start its copy", () => fs.existsSync(partial), 60_000);
     process.kill(-child.pid!, "SIGKILL");
     await new Promise((r) => child.once("exit", r));
     expect(folders()).toEqual(["open-webui-backup-20240301T030000Z", "open-webui-backup-20240302T030000Z.partial"]);

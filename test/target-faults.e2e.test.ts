@@ -89,7 +89,7 @@ describe("a dead target fails the run fast; the other target's backups stay rest
       expect(host.metric("exit_status", "dead")).toBe(1);
       expect(host.metric("exit_status", "good")).toBe(0);
       // Nothing is left talking to the dead target, nothing staged is left behind.
-      await waitFor("the connections to the silent target to close", 30_000, () => silent.open() === 0);
+      await waitFor("the connections to the silent target to close", () => silent.open() === 0, 30_000);
       expect(host.stagingLeft()).toEqual([]);
       // The good target has this run's backup and the earlier one is still restorable as it was.
       expectSameData(host.sandbox.dataDir, await host.restore("good", "after"));

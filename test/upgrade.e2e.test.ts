@@ -17,6 +17,7 @@ import { WEBUI_TABLES, buildDataDir, integrityCheck, isDatabaseFile, isExcluded,
 import { useS3Server } from "./support/s3-server";
 import { describeWithTmpfs, mountTmpfs, unmountAll } from "./support/tmpfs";
 import { webhookListener } from "./support/webhook-listener";
+import { waitFor } from "./support/wait";
 
 jest.setTimeout(300_000);
 
@@ -386,12 +387,12 @@ describe("pre-upgrade edge cases", () => {
     fs.mkdirSync(sandbox.paths.lockDir, { recursive: true });
     // The holder keeps the lock until its stdin closes.
     const holder = spawn("flock", [path.join(sandbox.paths.lockDir, "nightly.lock"), "cat"], { stdio: ["pipe", "ignore", "ignore"] });
-    await waitFor(() => lockHeld(path.join(sandbox.paths.lockDir, "nightly.lock")), "the holder to take the lock");
+    await waitFor("the holder to take the lock", () => lockHeld(path.join(sandbox.paths.lockDir, "nightly.lock")));
     const pre = spawn(sandbox.paths.command, ["pre-upgrade", "nightly", "--to-image", NEW], { env: sandbox.env(), stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
     pre.stderr!.on("data", (c) => (stderr += c));
     const exited = new Promise<number>((r) => pre.once("exit", (code) => r(code ?? -1)));
-    await waitFor(() => /holds .*nightly\.lock; waiting up to 1800 s/.test(stderr), "pre-upgrade to wait for the lock");
+    await waitFor("pre-upgrade to wait for the lock", () => /holds .*nightly\.lock; waiting up to 1800 s/.test(stderr));
     holder.stdin!.end();
     expect(await exited).toBe(0);
     expect(manifestsUnder(path.join(sandbox.root, "nas", "web1", "nightly")).map((m) => m.upgradeTo)).toEqual([NEW]);
@@ -503,11 +504,3 @@ function lockHeld(file: string): boolean {
   }
 }
 
-/** Polls a condition with a bounded deadline; no fixed sleeps. */
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}

@@ -8,6 +8,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { HostSandbox } from "./host-sandbox";
+import { waitFor } from "./wait";
 
 export interface Exit {
   code: number | null;
@@ -23,15 +24,6 @@ export interface HeldCommand extends StartedCommand {
 }
 
 let counter = 0;
-
-/** Waits until `check` is true, polling; fails with `what` after `timeoutMs`. */
-export async function waitFor(check: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 export interface StartedCommand {
   readonly pid: number;
@@ -58,7 +50,7 @@ export function startHeld(sandbox: HostSandbox, args: string[], point: string, e
   let done = false;
   void cmd.exited.then(() => (done = true));
   const held = (async () => {
-    await waitFor(() => fs.existsSync(marker) || done, `${args.join(" ")} to reach ${point}`);
+    await waitFor(`${args.join(" ")} to reach ${point}`, () => fs.existsSync(marker) || done);
     if (!fs.existsSync(marker)) throw new Error(`${args.join(" ")} exited before reaching ${point}:\n${cmd.stderr()}`);
   })();
   held.catch(() => undefined); // awaited by the test; never an unhandled rejection

@@ -45,7 +45,7 @@ export function sessionPids(sid: number): number[] {
  */
 export async function killSession(run: ChildProcess): Promise<void> {
   const exited = run.exitCode === null ? new Promise((r) => run.once("exit", r)) : Promise.resolve();
-  await waitFor("every process of the run to be killed", 120_000, () => {
+  await waitFor("every process of the run to be killed", () => {
     const pids = sessionPids(run.pid!);
     for (const pid of pids) {
       try {
@@ -55,6 +55,6 @@ export async function killSession(run: ChildProcess): Promise<void> {
       }
     }
     return pids.length === 0;
-  });
+  }, 120_000);
   await exited;
 }

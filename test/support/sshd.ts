@@ -61,10 +61,10 @@ export async function startSshd(authorizedOptions: string): Promise<TestSshd> {
   let log = "";
   proc.stderr!.on("data", (c) => (log += c));
   // Bounded generously: a busy machine may take a while to start it.
-  await waitFor("sshd to listen", 30_000, () => {
+  await waitFor("sshd to listen", () => {
     if (proc.exitCode !== null) throw new Error(`sshd exited: ${log}`);
     return log.includes("Server listening");
-  }).catch((error: Error) => {
+  }, 30_000).catch((error: Error) => {
     proc.kill("SIGKILL");
     throw new Error(`sshd did not start: ${error.message}\n${log}`);
   });
