@@ -21,9 +21,9 @@ sha256_of() { sha256sum <"$1" | cut -c1-64; }
 
 # The cache: NUL-terminated records "<path>\2<size> <mtime> <dev:inode>\1<sha256>", sorted.
 # \1 and \2 split the fields and sort below every byte of a path, so a plain sort orders records
-# by their key (the file stays sorted: earlier versions read it with join). Only paths that sha256sum prints as
-# they are (no backslash, newline or carriage return) and that hold neither \1 nor \2 are
-# cached; the rare others are read every time.
+# by their key (the file stays sorted: earlier versions read it with join). Only paths that
+# sha256sum prints as they are (no backslash, newline or carriage return) and that hold neither
+# \1 nor \2 are cached; the rare others are read every time.
 readonly S1=$'\001' S2=$'\002'
 
 # hash_tree <tree> [<cache file> <origin dir>]: sha256sum lines for every file under <tree>,
@@ -54,11 +54,9 @@ hash_tree_steps() {
   : >"$work/origin"
   if [[ -n "$cache" ]]; then
     (cd -- "$origin" && find . -type f -printf '%P\0%s %T@ %D:%i\0') >"$work/origin" || return 1
-    sqlite_files
-  else
-    SQLITE_FILES=()
   fi
-  if ((${#SQLITE_FILES[@]} > 0)); then printf '%s\0' "${SQLITE_FILES[@]}"; fi >"$work/databases"
+  sqlite_files
+  printf '%s\0' "${SQLITE_FILES[@]}" >"$work/databases"
   cached=$cache
   [[ -f "$cached" ]] || cached=/dev/null
   : >"$work/ids"

@@ -71,13 +71,13 @@ manifest_schema_revision() {
 }
 
 write_manifest() {
-  local stage_dir=$1 started=$2 image_line image="" digest="" created list_sha="" last
+  local stage_dir=$1 started=$2 image_line image="" digest="" created list_sha="" digest_json
   image_line=$(openwebui_image)
   if [[ -n "$image_line" ]]; then image=${image_line%%$'\t'*}; digest=${image_line#*$'\t'}; fi
   TZ=UTC0 printf -v created '%(%Y-%m-%dT%H:%M:%SZ)T' "$started"
   # The sha256 of the hash list beside the manifest (see hashes.bash); empty when there is none.
   if [[ -f "$stage_dir/$HASHES" ]]; then list_sha=$(sha256_of "$stage_dir/$HASHES"); fi
-  json_string -v last "$digest"
+  json_string -v digest_json "$digest"
   {
     printf '{\n'
     printf '  "format": 1,\n'
@@ -93,7 +93,7 @@ write_manifest() {
     manifest_string chromaVersion "$(chroma_version "$stage_dir/data/vector_db/chroma.sqlite3")"
     manifest_string upgradeTo "${PRE_UPGRADE_TO_IMAGE:-}"
     manifest_string image "$image"
-    printf '  "imageDigest": %s\n' "$last"
+    printf '  "imageDigest": %s\n' "$digest_json"
     printf '}\n'
   } >"$stage_dir/$MANIFEST"
 }
